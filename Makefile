@@ -1,0 +1,37 @@
+# dockman's everyday tasks. `make test` is what CI runs (see .ci/run).
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+BIN      := bin/dockman
+
+.PHONY: build run test test-short bench fuzz lint clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
+
+run: build
+	./$(BIN)
+
+# Unit and integration tests; integration tests need a Docker engine (they
+# skip without one, and fail without one when CI is set).
+test:
+	$(GO) test -race -count=1 ./...
+
+# Only the tests that need no engine.
+test-short:
+	$(GO) test -short -count=1 ./...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 20x -count 1 ./...
+
+# Fuzz the line parser (FUZZTIME=10m for a long run).
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzSplit -fuzztime $(FUZZTIME) ./shell
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,54 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/client"
+)
+
+// LogsOptions mirrors `docker logs` flags.
+type LogsOptions struct {
+	Follow     bool
+	Tail       string // "all" or a number of lines
+	Since      string // RFC 3339 time, Unix timestamp or Go duration ("10m")
+	Timestamps bool
+}
+
+// Logs copies a container's output to stdout and stderr. It handles both
+// stream formats: raw for TTY containers, multiplexed otherwise. With Follow it
+// returns when the container stops or when ctx is cancelled; cancellation is
+// not an error, so Ctrl-C simply ends the follow.
+func (m *Manager) Logs(ctx context.Context, id string, opts LogsOptions, stdout, stderr io.Writer) error {
+	info, _, err := m.Inspect(ctx, id)
+	if err != nil {
+		return err
+	}
+	rc, err := m.api.ContainerLogs(ctx, id, client.ContainerLogsOptions{
+		ShowStdout: true,
+		ShowStderr: true,
+		Follow:     opts.Follow,
+		Tail:       opts.Tail,
+		Since:      opts.Since,
+		Timestamps: opts.Timestamps,
+	})
+	if err != nil {
+		return fmt.Errorf("logs: %w", m.wrap(err))
+	}
+	defer rc.Close()
+	if info.Config != nil && info.Config.Tty {
+		_, err = io.Copy(stdout, rc)
+	} else {
+		_, err = stdcopy.StdCopy(stdout, stderr, rc)
+	}
+	if err != nil && ctx.Err() != nil {
+		return nil
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("logs: %w", m.wrap(err))
+	}
+	return nil
+}

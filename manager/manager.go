@@ -1,0 +1,95 @@
+// Package manager is the only code in dockman that talks to the Docker
+// engine. It wraps the SDK (github.com/moby/moby/client) behind a few
+// domain-level calls so that the shell, the log keeper and the enforcer never
+// see HTTP, API versions or stream framing.
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+)
+
+// DefaultHost is the engine address used when neither --host nor DOCKER_HOST
+// names one.
+const DefaultHost = client.DefaultDockerHost
+
+// Manager is a connection to one Docker engine. It is safe for concurrent use.
+// Creating it does not contact the engine: the API version is negotiated on
+// the first request, and again after a failed one, so a Manager made while the
+// engine is down starts working as soon as the engine is back.
+type Manager struct {
+	api  *client.Client
+	host string
+}
+
+// New returns a Manager for the engine at host. An empty host means
+// DOCKER_HOST, else the default socket. TLS settings come from
+// DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as with the docker CLI.
+func New(host string) (*Manager, error) {
+	if host == "" {
+		host = os.Getenv("DOCKER_HOST")
+	}
+	if host == "" {
+		host = DefaultHost
+	}
+	api, err := client.New(
+		client.WithTLSClientConfigFromEnv(),
+		client.WithHost(host),
+		client.WithUserAgent("dockman"),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("docker host %q: %w", host, err)
+	}
+	return &Manager{api: api, host: host}, nil
+}
+
+// Host returns the engine address this Manager talks to.
+func (m *Manager) Host() string { return m.host }
+
+// Close releases the connections held to the engine.
+func (m *Manager) Close() error { return m.api.Close() }
+
+// Ping checks that the engine answers and returns its version.
+func (m *Manager) Ping(ctx context.Context) (string, error) {
+	v, err := m.api.ServerVersion(ctx, client.ServerVersionOptions{})
+	if err != nil {
+		return "", m.wrap(err)
+	}
+	return v.Version, nil
+}
+
+// ErrUnreachable is matched (errors.Is) by every error caused by the engine
+// not answering, so callers can tell "engine down" from "bad request".
+var ErrUnreachable = errors.New("docker engine unreachable")
+
+type unreachableError struct {
+	host  string
+	cause error
+}
+
+func (e *unreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the Docker engine at %s: is dockerd running?", e.host)
+}
+
+func (e *unreachableError) Is(target error) bool { return target == ErrUnreachable }
+func (e *unreachableError) Unwrap() error        { return e.cause }
+
+// wrap turns the SDK's connection failures into one clear line that names
+// the address tried; other errors pass through untouched.
+func (m *Manager) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	if client.IsErrConnectionFailed(err) {
+		return &unreachableError{host: m.host, cause: err}
+	}
+	return err
+}
+
+// IsNotFound reports whether err says that a container or image does not exist.
+func IsNotFound(err error) bool { return cerrdefs.IsNotFound(err) }

@@ -1,0 +1,72 @@
+package manager
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/jsonstream"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+)
+
+// RunSpec is everything needed to create a container: what `docker run`
+// flags turn into.
+type RunSpec struct {
+	Name    string
+	Config  *container.Config
+	Host    *container.HostConfig
+	Network *network.NetworkingConfig
+}
+
+// ProgressFunc receives each progress message of an image pull.
+type ProgressFunc func(jsonstream.Message)
+
+// Run creates and starts a container, pulling its image first when the
+// engine does not have it. It returns the new container's ID. A container
+// that was created but failed to start is left in place, as docker does,
+// and its ID is returned with the error.
+func (m *Manager) Run(ctx context.Context, spec RunSpec, progress ProgressFunc) (string, error) {
+	opts := client.ContainerCreateOptions{
+		Name:             spec.Name,
+		Config:           spec.Config,
+		HostConfig:       spec.Host,
+		NetworkingConfig: spec.Network,
+	}
+	res, err := m.api.ContainerCreate(ctx, opts)
+	if err != nil && IsNotFound(err) && spec.Config != nil {
+		if perr := m.Pull(ctx, spec.Config.Image, progress); perr != nil {
+			return "", perr
+		}
+		res, err = m.api.ContainerCreate(ctx, opts)
+	}
+	if err != nil {
+		return "", fmt.Errorf("create container: %w", m.wrap(err))
+	}
+	if err := m.Start(ctx, res.ID); err != nil {
+		return res.ID, fmt.Errorf("start container %s: %w", ShortID(res.ID), err)
+	}
+	return res.ID, nil
+}
+
+// Pull fetches an image from its registry, reporting progress as it goes.
+// An error the registry reports mid-stream is returned naming the image.
+func (m *Manager) Pull(ctx context.Context, ref string, progress ProgressFunc) error {
+	resp, err := m.api.ImagePull(ctx, ref, client.ImagePullOptions{})
+	if err != nil {
+		return fmt.Errorf("pull %s: %w", ref, m.wrap(err))
+	}
+	defer resp.Close()
+	for msg, err := range resp.JSONMessages(ctx) {
+		if err != nil {
+			return fmt.Errorf("pull %s: %w", ref, m.wrap(err))
+		}
+		if msg.Error != nil {
+			return fmt.Errorf("pull %s: %s", ref, msg.Error.Message)
+		}
+		if progress != nil {
+			progress(msg)
+		}
+	}
+	return nil
+}

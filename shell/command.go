@@ -1,0 +1,173 @@
+package shell
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/spf13/pflag"
+)
+
+// ArgKind says what a command's positional arguments name, which drives
+// their completion.
+type ArgKind int
+
+// The kinds of positional argument.
+const (
+	ArgNone              ArgKind = iota
+	ArgAnyContainer              // any container (rm, inspect, logs)
+	ArgRunningContainer          // running containers (stop, restart)
+	ArgStoppedContainer          // stopped containers (start)
+	ArgImage                     // an image, then free words (run)
+	ArgCommand                   // a command name (help)
+)
+
+// Command is one entry of the command table. The table feeds dispatch, help
+// and completion, so the three can never disagree.
+type Command struct {
+	Name    string
+	Aliases []string
+	Usage   string // e.g. "stop [OPTIONS] CONTAINER..."
+	Summary string
+	Args    ArgKind
+	MinArgs int
+	MaxArgs int // -1: no limit
+	// Interspersed lets flags follow positional arguments; run turns it off so
+	// that the container's command keeps its own flags.
+	NoInterspersed bool
+	// Setup registers the command's flags on fs and returns the function that
+	// runs the command once they are parsed. It is called afresh for every
+	// invocation, so no flag value leaks from one line to the next.
+	Setup func(fs *pflag.FlagSet) RunFunc
+}
+
+// RunFunc runs a command with its parsed positional arguments.
+type RunFunc func(ctx context.Context, s *Shell, args []string) error
+
+// commands is the table, in the order help lists it.
+var commands = []*Command{
+	psCommand,
+	imagesCommand,
+	runCommand,
+	startCommand,
+	stopCommand,
+	restartCommand,
+	rmCommand,
+	logsCommand,
+	inspectCommand,
+	historyCommand,
+	helpCommand,
+	exitCommand,
+}
+
+func init() {
+	// helpCommand refers to the table; breaking the initialization cycle here.
+	helpCommand.Setup = setupHelp
+}
+
+func lookup(name string) (*Command, bool) {
+	for _, c := range commands {
+		if c.Name == name {
+			return c, true
+		}
+		for _, a := range c.Aliases {
+			if a == name {
+				return c, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// flagSet builds the command's flag set and its run function.
+func (c *Command) flagSet() (*pflag.FlagSet, RunFunc) {
+	fs := pflag.NewFlagSet(c.Name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SetInterspersed(!c.NoInterspersed)
+	var run RunFunc
+	if c.Setup != nil {
+		run = c.Setup(fs)
+	}
+	if fs.Lookup("help") == nil {
+		fs.Bool("help", false, "Print usage")
+	}
+	return fs, run
+}
+
+func (c *Command) execute(ctx context.Context, s *Shell, args []string) error {
+	fs, run := c.flagSet()
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return printUsage(s.out, c)
+		}
+		return fmt.Errorf("%s: %v (see 'help %s')", c.Name, err, c.Name)
+	}
+	if help, _ := fs.GetBool("help"); help {
+		return printUsage(s.out, c)
+	}
+	pos := fs.Args()
+	switch {
+	case len(pos) < c.MinArgs:
+		return fmt.Errorf("%s: requires at least %d argument%s: usage: %s", c.Name, c.MinArgs, plural(c.MinArgs), c.Usage)
+	case c.MaxArgs >= 0 && len(pos) > c.MaxArgs:
+		if c.MaxArgs == 0 {
+			return fmt.Errorf("%s: takes no arguments, got %q: usage: %s", c.Name, pos[0], c.Usage)
+		}
+		return fmt.Errorf("%s: takes at most %d argument%s: usage: %s", c.Name, c.MaxArgs, plural(c.MaxArgs), c.Usage)
+	}
+	return run(ctx, s, pos)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// nearest suggests the known command closest to a mistyped one, if any is
+// close enough to be a plausible typo.
+func nearest(name string) string {
+	best, bestDist := "", 3
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.Name)
+		names = append(names, c.Aliases...)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if d := editDistance(name, n); d < bestDist {
+			best, bestDist = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Damerau (optimal string alignment) distance, so a
+// swapped pair like "sotp" is one edit from "stop".
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range rb {
+		d[0][j+1] = j + 1
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
+}
