@@ -16,12 +16,12 @@ type ArgKind int
 
 // The kinds of positional argument.
 const (
-	ArgNone              ArgKind = iota
-	ArgAnyContainer              // any container (rm, inspect, logs)
-	ArgRunningContainer          // running containers (stop, restart)
-	ArgStoppedContainer          // stopped containers (start)
-	ArgImage                     // an image, then free words (run)
-	ArgCommand                   // a command name (help)
+	ArgNone             ArgKind = iota
+	ArgAnyContainer             // any container (rm, inspect, logs)
+	ArgRunningContainer         // running containers (stop, restart)
+	ArgStoppedContainer         // stopped containers (start)
+	ArgImage                    // an image, then free words (run)
+	ArgCommand                  // a command name (help)
 )
 
 // Command is one entry of the command table. The table feeds dispatch, help
