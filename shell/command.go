@@ -130,7 +130,12 @@ func plural(n int) string {
 // nearest suggests the known command closest to a mistyped one, if any is
 // close enough to be a plausible typo.
 func nearest(name string) string {
-	best, bestDist := "", 3
+	// Allow one edit in short names, two in longer ones: "x" is no typo of "ps".
+	maxDist := 1
+	if len(name) > 3 {
+		maxDist = 2
+	}
+	best, bestDist := "", maxDist+1
 	var names []string
 	for _, c := range commands {
 		names = append(names, c.Name)

@@ -121,10 +121,7 @@ func (s *Shell) run(ctx context.Context, words []string) error {
 
 // printError writes err as "error: ..." lines, one per joined error.
 func (s *Shell) printError(err error) {
-	prefix := "error: "
-	if s.color {
-		prefix = color.New(color.FgRed, color.Bold).Sprint("error:") + " "
-	}
+	prefix := s.paint("error:", color.FgRed, color.Bold) + " "
 	for _, l := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
 		fmt.Fprintln(s.err, prefix+l)
 	}
@@ -135,5 +132,7 @@ func (s *Shell) paint(text string, attrs ...color.Attribute) string {
 	if !s.color || len(attrs) == 0 {
 		return text
 	}
-	return color.New(attrs...).Sprint(text)
+	c := color.New(attrs...)
+	c.EnableColor() // s.color decides, not the library's own tty check
+	return c.Sprint(text)
 }
