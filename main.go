@@ -92,10 +92,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cache := shell.NewCache(mgr.Images)
+	inv := manager.NewInventory(mgr)
+	inv.Start(ctx)
+	defer inv.Stop()
+	cache := shell.NewCache(inv, mgr.Images)
 	cache.Start(ctx)
 	defer cache.Stop()
-	watcher := mgr.Watch(cache.Handle)
+	watcher := mgr.Watch(inv.Handle, cache.Handle)
 	watcher.Start(ctx)
 	defer watcher.Stop()
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -33,20 +34,78 @@ func (m *Manager) Containers(ctx context.Context, opts ListOptions) ([]container
 	return res.Items, nil
 }
 
+// Snapshot lists containers like Containers, but from the Inventory when
+// one is attached, in sync, and able to evaluate the filters; otherwise from
+// the engine. The STATUS text is computed now either way.
+func (m *Manager) Snapshot(ctx context.Context, opts ListOptions) ([]Container, error) {
+	if m.inv != nil {
+		if list, ok := m.inv.List(opts); ok {
+			now := time.Now()
+			for i := range list {
+				list[i].Status = list[i].StatusText(now)
+			}
+			return list, nil
+		}
+	}
+	live, err := m.Containers(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Container, len(live))
+	for i, s := range live {
+		out[i] = Container{Summary: s}
+	}
+	return out, nil
+}
+
 // Resolve finds the containers named by refs (names, full IDs or unique ID
-// prefixes) with one list call. It returns one result per ref, in order; a ref
-// that names nothing or more than one container gets an error instead.
+// prefixes) with at most one list call, none when the Inventory is in sync
+// and knows them all. It returns one result per ref, in order; a ref that
+// names nothing or more than one container gets an error instead.
 func (m *Manager) Resolve(ctx context.Context, refs ...string) ([]Resolved, error) {
+	out := make([]Resolved, len(refs))
+	missed := len(refs) > 0
+	if m.inv != nil {
+		if cached, ok := m.inv.List(ListOptions{All: true}); ok {
+			list := summaries(cached)
+			missed = false
+			for i, ref := range refs {
+				out[i].Ref = ref
+				out[i].Container, out[i].Err = Match(list, ref)
+				missed = missed || out[i].Err != nil
+			}
+		}
+	}
+	if !missed {
+		return out, nil
+	}
+	// Ask the engine: the inventory is off, out of sync, or a container was
+	// created by someone else a moment ago and its event is still on its way.
 	all, err := m.Containers(ctx, ListOptions{All: true})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Resolved, len(refs))
 	for i, ref := range refs {
 		out[i].Ref = ref
 		out[i].Container, out[i].Err = Match(all, ref)
 	}
 	return out, nil
+}
+
+func summaries(list []Container) []container.Summary {
+	out := make([]container.Summary, len(list))
+	for i, c := range list {
+		out[i] = c.Summary
+	}
+	return out
+}
+
+// changed tells the inventory, if any, that this Manager changed container
+// id, so that reading it back right away shows the change.
+func (m *Manager) changed(ctx context.Context, id string) {
+	if m.inv != nil {
+		m.inv.refresh(ctx, id)
+	}
 }
 
 // Resolved is the outcome of resolving one container reference.
@@ -120,6 +179,7 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 	if _, err := m.api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		return m.wrap(err)
 	}
+	m.changed(ctx, id)
 	return nil
 }
 
@@ -129,6 +189,7 @@ func (m *Manager) Stop(ctx context.Context, id string, timeout *int) error {
 	if _, err := m.api.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: timeout}); err != nil {
 		return m.wrap(err)
 	}
+	m.changed(ctx, id)
 	return nil
 }
 
@@ -137,6 +198,7 @@ func (m *Manager) Restart(ctx context.Context, id string, timeout *int) error {
 	if _, err := m.api.ContainerRestart(ctx, id, client.ContainerRestartOptions{Timeout: timeout}); err != nil {
 		return m.wrap(err)
 	}
+	m.changed(ctx, id)
 	return nil
 }
 
@@ -148,8 +210,13 @@ type RemoveOptions struct {
 
 // Remove deletes a container.
 func (m *Manager) Remove(ctx context.Context, id string, opts RemoveOptions) error {
-	_, err := m.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: opts.Force, RemoveVolumes: opts.Volumes})
-	return m.wrap(err)
+	if _, err := m.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: opts.Force, RemoveVolumes: opts.Volumes}); err != nil {
+		return m.wrap(err)
+	}
+	if m.inv != nil {
+		m.inv.forget(id)
+	}
+	return nil
 }
 
 // Inspect returns the engine's full JSON description of a container, and

@@ -21,6 +21,11 @@ type Event struct {
 	Resync     bool
 	Containers []container.Summary
 
+	// Lost is set when the event stream ends (the engine went away or the
+	// connection broke): until the next Resync, events may be missing.
+	Lost bool
+	Err  error
+
 	// For single events: the object type (container or image), the action
 	// (create, start, die, stop, destroy, rename, pull, tag, delete, ...),
 	// the object's ID and, for containers, its current name.
@@ -117,6 +122,7 @@ func (w *Watcher) loop(ctx context.Context) {
 			return
 		}
 		w.setState(false, err)
+		w.emit(Event{Lost: true, Err: err})
 		if time.Since(start) > 10*time.Second {
 			backoff = backoffMin // the stream was healthy for a while
 		}

@@ -25,6 +25,9 @@ const DefaultHost = client.DefaultDockerHost
 type Manager struct {
 	api  *client.Client
 	host string
+	// inv, when set by NewInventory, answers Snapshot and Resolve from
+	// memory and is told about every change this Manager makes.
+	inv *Inventory
 }
 
 // New returns a Manager for the engine at host. An empty host means

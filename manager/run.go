@@ -44,6 +44,7 @@ func (m *Manager) Run(ctx context.Context, spec RunSpec, progress ProgressFunc) 
 		return "", fmt.Errorf("create container: %w", m.wrap(err))
 	}
 	if err := m.Start(ctx, res.ID); err != nil {
+		m.changed(ctx, res.ID) // created, if not started
 		return res.ID, fmt.Errorf("start container %s: %w", ShortID(res.ID), err)
 	}
 	return res.ID, nil

@@ -13,14 +13,15 @@ import (
 	"github.com/dockman/dockman/manager"
 )
 
-// Cache holds the container and image names that completion offers. Docker
-// events keep it fresh (Handle is a manager.Handler), so pressing Tab reads
-// memory and never waits on the engine.
+// Cache serves completion: container names from the manager's Inventory,
+// image names from its own list, refreshed when image events say they
+// changed. Docker events keep both fresh, so pressing Tab reads memory and
+// never waits on the engine.
 type Cache struct {
+	inv    *manager.Inventory
 	images func(ctx context.Context, all bool) ([]image.Summary, error)
 
 	mu         sync.RWMutex
-	containers map[string]cachedContainer // by full ID
 	imageNames []string
 
 	refresh chan struct{}
@@ -34,14 +35,10 @@ type cachedContainer struct {
 	State           container.ContainerState
 }
 
-// NewCache returns an empty cache that lists images with images when image
-// events say they changed.
-func NewCache(images func(ctx context.Context, all bool) ([]image.Summary, error)) *Cache {
-	return &Cache{
-		images:     images,
-		containers: map[string]cachedContainer{},
-		refresh:    make(chan struct{}, 1),
-	}
+// NewCache returns a cache reading containers from inv and listing images
+// with images when image events say they changed.
+func NewCache(inv *manager.Inventory, images func(ctx context.Context, all bool) ([]image.Summary, error)) *Cache {
+	return &Cache{inv: inv, images: images, refresh: make(chan struct{}, 1)}
 }
 
 // Start runs the image refresher, which lists images after each resync or
@@ -58,7 +55,7 @@ func (c *Cache) Start(ctx context.Context) {
 			case <-c.refresh:
 				list, err := c.images(ctx, false)
 				if err != nil {
-					continue // the next resync after reconnecting retries
+					continue // the resync after the engine returns retries
 				}
 				c.setImages(list)
 			}
@@ -74,52 +71,14 @@ func (c *Cache) Stop() {
 	}
 }
 
-// Handle applies one watcher event. It never blocks.
+// Handle is a manager.Handler: image events and resyncs schedule an image
+// list. It never blocks.
 func (c *Cache) Handle(ev manager.Event) {
-	if ev.Resync {
-		fresh := make(map[string]cachedContainer, len(ev.Containers))
-		for _, s := range ev.Containers {
-			fresh[s.ID] = cachedContainer{ID: s.ID, Name: manager.Name(s), Image: s.Image, State: s.State}
+	if ev.Resync || ev.Type == events.ImageEventType {
+		select {
+		case c.refresh <- struct{}{}:
+		default:
 		}
-		c.mu.Lock()
-		c.containers = fresh
-		c.mu.Unlock()
-		c.wantImages()
-		return
-	}
-	if ev.Type == events.ImageEventType {
-		c.wantImages()
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cc, known := c.containers[ev.ID]
-	if !known {
-		cc = cachedContainer{ID: ev.ID, State: container.StateCreated}
-	}
-	if ev.Name != "" {
-		cc.Name = ev.Name
-	}
-	switch ev.Action {
-	case events.ActionDestroy:
-		delete(c.containers, ev.ID)
-		return
-	case events.ActionStart, events.ActionUnPause, events.ActionRestart:
-		cc.State = container.StateRunning
-	case events.ActionDie, events.ActionStop, events.ActionKill:
-		if ev.Action == events.ActionDie || cc.State != container.StateRunning {
-			cc.State = container.StateExited
-		}
-	case events.ActionPause:
-		cc.State = container.StatePaused
-	}
-	c.containers[ev.ID] = cc
-}
-
-func (c *Cache) wantImages() {
-	select {
-	case c.refresh <- struct{}{}:
-	default:
 	}
 }
 
@@ -140,16 +99,18 @@ func (c *Cache) setImages(list []image.Summary) {
 	c.mu.Unlock()
 }
 
-// Containers returns the cached containers that keep accepts, by name.
+// Containers returns the known containers that keep accepts, by name.
 func (c *Cache) Containers(keep func(container.ContainerState) bool) []cachedContainer {
-	c.mu.RLock()
-	out := make([]cachedContainer, 0, len(c.containers))
-	for _, cc := range c.containers {
+	if c.inv == nil {
+		return nil
+	}
+	list, _ := c.inv.List(manager.ListOptions{All: true})
+	out := make([]cachedContainer, 0, len(list))
+	for _, cc := range list {
 		if keep == nil || keep(cc.State) {
-			out = append(out, cc)
+			out = append(out, cachedContainer{ID: cc.ID, Name: manager.Name(cc.Summary), Image: cc.Image, State: cc.State})
 		}
 	}
-	c.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }

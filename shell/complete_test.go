@@ -6,7 +6,6 @@ import (
 
 	prompt "github.com/c-bata/go-prompt"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
 
 	"github.com/dockman/dockman/manager"
@@ -14,9 +13,15 @@ import (
 
 // testCache is a cache as the watcher would leave it: web and api running,
 // db exited, and two images.
-func testCache() *Cache {
-	c := NewCache(nil)
-	c.Handle(manager.Event{Resync: true, Containers: []container.Summary{
+func testCache(t *testing.T) *Cache {
+	t.Helper()
+	m, err := manager.New("unix:///nonexistent/docker.sock") // never called
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := manager.NewInventory(m)
+	c := NewCache(inv, nil)
+	inv.Handle(manager.Event{Resync: true, Containers: []container.Summary{
 		{ID: "aaaa1111" + pad, Names: []string{"/web"}, Image: "nginx", State: container.StateRunning},
 		{ID: "bbbb2222" + pad, Names: []string{"/db"}, Image: "postgres", State: container.StateExited},
 		{ID: "cccc3333" + pad, Names: []string{"/api"}, Image: "api:1", State: container.StateRunning},
@@ -40,7 +45,7 @@ func texts(s []prompt.Suggest) []string {
 }
 
 func TestComplete(t *testing.T) {
-	c := testCache()
+	c := testCache(t)
 	tests := []struct {
 		name   string
 		before string
@@ -76,38 +81,6 @@ func TestComplete(t *testing.T) {
 				t.Errorf("Complete(%q) = %q, want %q", tt.before, got, tt.want)
 			}
 		})
-	}
-}
-
-func TestCacheFollowsEvents(t *testing.T) {
-	c := testCache()
-	id := "dddd4444" + pad
-	steps := []struct {
-		ev         manager.Event
-		wantStopIn bool // offered by stop (running)
-		wantAny    bool // offered by rm (exists)
-	}{
-		{manager.Event{Type: events.ContainerEventType, Action: events.ActionCreate, ID: id, Name: "new"}, false, true},
-		{manager.Event{Type: events.ContainerEventType, Action: events.ActionStart, ID: id, Name: "new"}, true, true},
-		{manager.Event{Type: events.ContainerEventType, Action: events.ActionKill, ID: id, Name: "new"}, true, true},
-		{manager.Event{Type: events.ContainerEventType, Action: events.ActionDie, ID: id, Name: "new"}, false, true},
-		{manager.Event{Type: events.ContainerEventType, Action: events.ActionRename, ID: id, Name: "renamed"}, false, true},
-		{manager.Event{Type: events.ContainerEventType, Action: events.ActionDestroy, ID: id, Name: "renamed"}, false, false},
-	}
-	for _, st := range steps {
-		c.Handle(st.ev)
-		name := st.ev.Name
-		if got := contains(texts(c.Complete("stop ")), name); got != st.wantStopIn {
-			t.Errorf("after %s: stop offers %q = %v, want %v", st.ev.Action, name, got, st.wantStopIn)
-		}
-		if got := contains(texts(c.Complete("rm ")), name); got != st.wantAny {
-			t.Errorf("after %s: rm offers %q = %v, want %v", st.ev.Action, name, got, st.wantAny)
-		}
-	}
-	// A resync replaces everything known before.
-	c.Handle(manager.Event{Resync: true})
-	if got := c.Complete("rm "); len(got) != 0 {
-		t.Errorf("after empty resync rm offers %q", texts(got))
 	}
 }
 

@@ -308,8 +308,8 @@ func parsePublish(specs []string) (network.PortSet, network.PortMap, error) {
 			return nil, nil, fmt.Errorf("bad port spec %q: protocol must be tcp, udp or sctp", spec)
 		}
 		if hostPort != "" {
-			if n, err := strconv.Atoi(hostPort); err != nil || n < 1 || n > 65535 {
-				return nil, nil, fmt.Errorf("bad port spec %q: host port %q is not a number from 1 to 65535", spec, hostPort)
+			if n, err := strconv.Atoi(hostPort); err != nil || n < 0 || n > 65535 {
+				return nil, nil, fmt.Errorf("bad port spec %q: host port %q is not a number from 0 to 65535", spec, hostPort)
 			}
 		}
 		var addr netip.Addr

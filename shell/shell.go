@@ -24,7 +24,7 @@ import (
 // Keeping it narrow lets the pure parts of the shell be tested with a fake.
 type Engine interface {
 	Host() string
-	Containers(ctx context.Context, opts manager.ListOptions) ([]container.Summary, error)
+	Snapshot(ctx context.Context, opts manager.ListOptions) ([]manager.Container, error)
 	Images(ctx context.Context, all bool) ([]image.Summary, error)
 	Resolve(ctx context.Context, refs ...string) ([]manager.Resolved, error)
 	Start(ctx context.Context, id string) error

@@ -3,6 +3,10 @@ package shell
 import (
 	"bytes"
 	"io"
+	"regexp"
+	"strings"
+
+	"github.com/mattn/go-runewidth"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -13,6 +17,7 @@ import (
 // left-aligned, separated by three spaces, headers as typed (not upper-cased
 // or re-formatted by the library).
 func writeTable(w io.Writer, header []string, rows [][]string) error {
+	header = padHeader(header, rows)
 	var buf bytes.Buffer
 	t := tablewriter.NewTable(&buf,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
@@ -51,4 +56,33 @@ func writeTable(w io.Writer, header []string, rows [][]string) error {
 	}
 	_, err := w.Write(out.Bytes())
 	return err
+}
+
+// minColumn is docker's minimum column width without the padding: its
+// tabwriter has a minimum cell width of 10 including 3 spaces of padding.
+const minColumn = 7
+
+// padHeader widens header cells so that every column but the last is at
+// least minColumn wide, as in docker's tables.
+func padHeader(header []string, rows [][]string) []string {
+	out := append([]string(nil), header...)
+	for col := 0; col < len(out)-1; col++ {
+		width := displayWidth(out[col])
+		for _, r := range rows {
+			if col < len(r) {
+				width = max(width, displayWidth(r[col]))
+			}
+		}
+		if width < minColumn {
+			out[col] += strings.Repeat(" ", minColumn-displayWidth(out[col]))
+		}
+	}
+	return out
+}
+
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// displayWidth is the number of terminal cells s takes, colour codes aside.
+func displayWidth(s string) int {
+	return runewidth.StringWidth(ansiEscape.ReplaceAllString(s, ""))
 }
