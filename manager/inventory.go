@@ -74,6 +74,10 @@ func (c Container) StatusText(now time.Time) string {
 type Inventory struct {
 	m *Manager
 
+	// OnUpdate, if set before Start, is called after each container's entry
+	// is stored or dropped. It must not block.
+	OnUpdate func(id string)
+
 	mu     sync.RWMutex
 	synced bool
 	items  map[string]Container
@@ -234,6 +238,7 @@ func (inv *Inventory) refresh(ctx context.Context, id string) {
 			inv.mu.Lock()
 			delete(inv.items, id)
 			inv.mu.Unlock()
+			inv.updated(id)
 		}
 		return
 	}
@@ -241,6 +246,13 @@ func (inv *Inventory) refresh(ctx context.Context, id string) {
 	inv.mu.Lock()
 	inv.items[id] = c
 	inv.mu.Unlock()
+	inv.updated(id)
+}
+
+func (inv *Inventory) updated(id string) {
+	if inv.OnUpdate != nil {
+		inv.OnUpdate(id)
+	}
 }
 
 func (inv *Inventory) forget(id string) {
@@ -249,6 +261,7 @@ func (inv *Inventory) forget(id string) {
 	inv.mu.Lock()
 	delete(inv.items, id)
 	inv.mu.Unlock()
+	inv.updated(id)
 }
 
 // fromInspect builds the list entry from an inspect, as the engine's list
