@@ -22,7 +22,10 @@ type Container struct {
 	container.Summary
 	// Detailed is set when the times below come from an inspect; otherwise
 	// Summary.Status is the engine's text from when it was listed.
-	Detailed   bool
+	Detailed bool
+	// CreatedAt orders containers as the engine does: to the nanosecond
+	// once inspected, to the second (Summary.Created) before.
+	CreatedAt  time.Time
 	StartedAt  time.Time
 	FinishedAt time.Time
 	ExitCode   int
@@ -142,8 +145,11 @@ func (inv *Inventory) Handle(ev Event) {
 		inv.mu.Unlock()
 	case ev.Resync:
 		fresh := make(map[string]Container, len(ev.Containers))
-		for _, s := range ev.Containers {
-			fresh[s.ID] = Container{Summary: s}
+		for i, s := range ev.Containers {
+			// The engine lists newest first; within one second, keep its
+			// order until inspects bring the exact times.
+			at := time.Unix(s.Created, int64(len(ev.Containers)-i))
+			fresh[s.ID] = Container{Summary: s, CreatedAt: at}
 		}
 		inv.mu.Lock()
 		inv.items, inv.synced = fresh, true
@@ -188,8 +194,8 @@ func (inv *Inventory) List(opts ListOptions) ([]Container, bool) {
 	}
 	inv.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Created != out[j].Created {
-			return out[i].Created > out[j].Created
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.After(out[j].CreatedAt)
 		}
 		return out[i].ID < out[j].ID
 	})
@@ -274,7 +280,7 @@ func fromInspect(in container.InspectResponse) Container {
 	s.ImageID = in.Image
 	s.Command = strings.Join(append([]string{in.Path}, in.Args...), " ")
 	if t, err := time.Parse(time.RFC3339Nano, in.Created); err == nil {
-		s.Created = t.Unix()
+		s.Created, c.CreatedAt = t.Unix(), t
 	}
 	if in.Config != nil {
 		s.Image = in.Config.Image
