@@ -2,13 +2,13 @@ package shell
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"strings"
 
 	prompt "github.com/c-bata/go-prompt"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
@@ -16,9 +16,11 @@ import (
 // Execute with a context that Ctrl-C cancels, so Ctrl-C ends a long command
 // (a log follow) and returns to the prompt; at the prompt it clears the line.
 func (s *Shell) Interactive(ctx context.Context, prefix string) error {
-	// go-prompt leaves the terminal raw when Run returns, because its own
+	// go-prompt leaves the terminal raw when it tears down, because its own
 	// restore writes back a state it mutated (upstream #228, #266). Save the
-	// real state first and put it back ourselves.
+	// real state first; ttyParser puts it back at every teardown: before
+	// each command, when Run returns, and on go-prompt's own exit path for
+	// SIGTERM, which skips our defers.
 	tty, err := os.Open("/dev/tty")
 	if err != nil {
 		return fmt.Errorf("interactive shell needs a terminal: %w", err)
@@ -29,19 +31,16 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 	if err != nil {
 		return fmt.Errorf("interactive shell needs a terminal: %w", err)
 	}
-	restore := func() { _ = term.Restore(fd, saved) }
-	defer restore()
-	if w, _, err := term.GetSize(fd); err != nil || w == 0 {
-		// go-prompt divides by the width and panics on 0.
-		return errors.New("terminal reports a width of 0: run with -c or pipe commands on stdin")
-	}
+	defer term.Restore(fd, saved)
+	parser := &ttyParser{PosixParser: prompt.NewStandardInputParser(), fd: fd, saved: saved}
 
 	var seed []string
 	if s.history != nil {
 		seed = s.history.Lines()
 	}
 	executor := func(line string) {
-		restore() // cooked mode with ISIG: Ctrl-C now raises SIGINT
+		// go-prompt has torn down (ttyParser): the terminal is cooked, with
+		// ISIG, so Ctrl-C raises SIGINT and cancels cmdCtx.
 		if strings.TrimSpace(line) == "" {
 			return
 		}
@@ -62,6 +61,7 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 		return s.cache.Complete(before)
 	}
 	p := prompt.New(executor, completer,
+		prompt.OptionParser(parser),
 		prompt.OptionPrefix(prefix),
 		prompt.OptionTitle("dockman"),
 		prompt.OptionHistory(seed),
@@ -77,4 +77,31 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 	)
 	p.Run()
 	return nil
+}
+
+// ttyParser is go-prompt's terminal reader with two fixes: TearDown puts
+// back the terminal state saved before the prompt started, and a terminal
+// that reports a width of 0 (go-prompt divides by it) is taken as 80x24.
+type ttyParser struct {
+	*prompt.PosixParser
+	fd    int
+	saved *term.State
+}
+
+// TearDown ends raw mode and restores the saved terminal state.
+func (p *ttyParser) TearDown() error {
+	err := p.PosixParser.TearDown()
+	if rerr := term.Restore(p.fd, p.saved); rerr != nil {
+		return rerr
+	}
+	return err
+}
+
+// GetWinSize reports the terminal size, never a width of 0.
+func (p *ttyParser) GetWinSize() *prompt.WinSize {
+	ws, err := unix.IoctlGetWinsize(p.fd, unix.TIOCGWINSZ)
+	if err != nil || ws.Col == 0 {
+		return &prompt.WinSize{Row: 24, Col: 80}
+	}
+	return &prompt.WinSize{Row: ws.Row, Col: ws.Col}
 }
