@@ -114,3 +114,29 @@ func TestScanArgs(t *testing.T) {
 		}
 	}
 }
+
+func TestNextKeyLen(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"ps\r", []string{"ps", "\r"}},
+		{"ps -a\rimages\r", []string{"ps -a", "\r", "images", "\r"}},
+		{"\x1b[A\r", []string{"\x1b[A", "\r"}},
+		{"st\tx", []string{"st", "\t", "x"}},
+		{"\x04", []string{"\x04"}},
+		{"héllo wörld", []string{"héllo wörld"}},
+		{"\x1b[1;5Cab", []string{"\x1b[1;5C", "ab"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for b := []byte(tt.in); len(b) > 0; {
+			n := nextKeyLen(b)
+			got = append(got, string(b[:n]))
+			b = b[n:]
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("keys of %q = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

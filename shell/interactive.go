@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -79,14 +80,59 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 	return nil
 }
 
-// ttyParser is go-prompt's terminal reader with two fixes: TearDown puts
-// back the terminal state saved before the prompt started, and a terminal
-// that reports a width of 0 (go-prompt divides by it) is taken as 80x24.
+// ttyParser is go-prompt's terminal reader with three fixes: TearDown puts
+// back the terminal state saved before the prompt started; a terminal that
+// reports a width of 0 (go-prompt divides by it) is taken as 80x24; and
+// input is handed over one key at a time. go-prompt matches a whole read
+// against its key table, so a paste or fast typing that arrives in one read,
+// such as "ps\r", was inserted as text, Enter included, and never ran.
 type ttyParser struct {
 	*prompt.PosixParser
-	fd    int
-	saved *term.State
+	fd      int
+	saved   *term.State
+	pending []byte // read from the terminal, not yet handed over
 }
+
+// Read returns the next key: a known key sequence, one control byte, or a
+// run of plain text.
+func (p *ttyParser) Read() ([]byte, error) {
+	if len(p.pending) == 0 {
+		b, err := p.PosixParser.Read()
+		if err != nil || len(b) == 0 {
+			return b, err
+		}
+		p.pending = b
+	}
+	n := nextKeyLen(p.pending)
+	key := append([]byte(nil), p.pending[:n]...)
+	p.pending = p.pending[n:]
+	return key, nil
+}
+
+// nextKeyLen is the length of the first key in b (non-empty): the longest
+// sequence go-prompt knows that b starts with, else one control byte, else
+// the text up to the next control byte.
+func nextKeyLen(b []byte) int {
+	best := 0
+	for _, k := range prompt.ASCIISequences {
+		if len(k.ASCIICode) > best && bytes.HasPrefix(b, k.ASCIICode) {
+			best = len(k.ASCIICode)
+		}
+	}
+	if best > 0 {
+		return best
+	}
+	if isControl(b[0]) {
+		return 1
+	}
+	n := 1
+	for n < len(b) && !isControl(b[n]) {
+		n++
+	}
+	return n
+}
+
+func isControl(c byte) bool { return c < 0x20 || c == 0x7f }
 
 // TearDown ends raw mode and restores the saved terminal state.
 func (p *ttyParser) TearDown() error {
