@@ -2,7 +2,6 @@ package manager
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -107,17 +106,17 @@ func (w *Watcher) setState(up bool, err error) {
 const (
 	backoffMin = 100 * time.Millisecond
 	backoffMax = 5 * time.Second
+	// eventBuffer is how many events may wait for the handlers; past that the
+	// pump blocks and the engine may drop events (a resync repairs that).
+	eventBuffer = 4096
 )
 
 func (w *Watcher) loop(ctx context.Context) {
 	backoff := backoffMin
-	var since int64
+	cur := &cursor{seen: map[string]bool{}}
 	for {
 		start := time.Now()
-		last, err := w.session(ctx, since)
-		if last > since {
-			since = last
-		}
+		err := w.session(ctx, cur)
 		if ctx.Err() != nil {
 			return
 		}
@@ -137,50 +136,85 @@ func (w *Watcher) loop(ctx context.Context) {
 	}
 }
 
-// session subscribes once and pumps events until the stream ends. It returns
-// the timestamp of the last event delivered.
-func (w *Watcher) session(ctx context.Context, since int64) (int64, error) {
+// cursor is where the event stream resumes: the time of the last event
+// delivered, and which events at exactly that time were delivered. It
+// outlives sessions because since is inclusive: a new session replays the
+// events at the cursor, which must not be handed out again.
+type cursor struct {
+	last int64
+	seen map[string]bool
+}
+
+// fresh reports whether msg was not delivered yet, and records it.
+func (c *cursor) fresh(msg events.Message) bool {
+	key := string(msg.Type) + "/" + msg.Actor.ID + "/" + string(msg.Action)
+	if msg.TimeNano < c.last || (msg.TimeNano == c.last && c.seen[key]) {
+		return false
+	}
+	if msg.TimeNano > c.last {
+		c.last, c.seen = msg.TimeNano, map[string]bool{}
+	}
+	c.seen[key] = true
+	return true
+}
+
+// session subscribes once, from the cursor, and pumps events until the
+// stream ends.
+func (w *Watcher) session(ctx context.Context, cur *cursor) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	f := make(client.Filters).Add("type", "container", "image").Add("event", watchedActions...)
 	opts := client.EventsListOptions{Filters: f}
-	if since > 0 {
-		opts.Since = formatNano(since)
+	if cur.last > 0 {
+		opts.Since = formatNano(cur.last)
 	}
 	// Subscribe before listing, so that nothing between the two is lost.
 	sub := w.m.api.Events(ctx, opts)
+	// The engine gives each subscriber 100 ms to take an event, then drops
+	// it. Take them at once into our own buffer, so that the resync below and
+	// slow handlers never make the engine drop one.
+	msgs := make(chan events.Message, eventBuffer)
+	pumped := make(chan struct{})
+	go func() {
+		defer close(pumped)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m := <-sub.Messages:
+				select {
+				case msgs <- m:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	defer func() { cancel(); <-pumped }()
 	if err := w.resync(ctx); err != nil {
-		return since, err
+		return err
 	}
 	w.setState(true, nil)
 
-	last, seenAtLast := since, map[string]bool{}
 	tick := time.NewTicker(w.resyncEvery)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return last, ctx.Err()
+			return ctx.Err()
 		case err := <-sub.Err:
-			if err == nil {
-				err = errors.New("event stream closed")
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
-			return last, w.m.wrap(err)
+			return w.m.wrapStream(err)
 		case <-tick.C:
 			if err := w.resync(ctx); err != nil {
-				return last, err
+				return err
 			}
-		case msg := <-sub.Messages:
-			// since is inclusive: drop the events at the cursor already seen.
-			key := msg.Actor.ID + "/" + string(msg.Action)
-			if msg.TimeNano < last || (msg.TimeNano == last && seenAtLast[key]) {
-				continue
+		case msg := <-msgs:
+			if cur.fresh(msg) {
+				w.emit(Event{Type: msg.Type, Action: msg.Action, ID: msg.Actor.ID, Name: msg.Actor.Attributes["name"], TimeNano: msg.TimeNano})
 			}
-			if msg.TimeNano > last {
-				last, seenAtLast = msg.TimeNano, map[string]bool{}
-			}
-			seenAtLast[key] = true
-			w.emit(Event{Type: msg.Type, Action: msg.Action, ID: msg.Actor.ID, Name: msg.Actor.Attributes["name"], TimeNano: msg.TimeNano})
 		}
 	}
 }

@@ -181,6 +181,8 @@ func (inv *Inventory) List(opts ListOptions) ([]Container, bool) {
 	if !ok {
 		return nil, false
 	}
+	// A status filter shows stopped containers without All, as the engine does.
+	all := opts.All || len(opts.Filters["status"]) > 0
 	inv.mu.RLock()
 	if !inv.synced {
 		inv.mu.RUnlock()
@@ -188,7 +190,7 @@ func (inv *Inventory) List(opts ListOptions) ([]Container, bool) {
 	}
 	out := make([]Container, 0, len(inv.items))
 	for _, c := range inv.items {
-		if (opts.All || isUp(c.State)) && match(c) {
+		if (all || isUp(c.State)) && match(c) {
 			out = append(out, c)
 		}
 	}
@@ -335,26 +337,27 @@ func compileFilters(f map[string][]string) (func(Container) bool, bool) {
 		var alts []func(Container) bool
 		for _, v := range vals {
 			switch key {
-			case "name", "id":
+			case "name":
 				re, err := regexp.Compile(v)
 				if err != nil {
 					return nil, false
 				}
-				if key == "name" {
-					alts = append(alts, func(c Container) bool {
-						for _, n := range c.Names {
-							if re.MatchString(n) {
-								return true
-							}
-						}
-						return false
-					})
-				} else {
-					alts = append(alts, func(c Container) bool { return re.MatchString(c.ID) })
-				}
-			case "label":
-				k, val, hasVal := strings.Cut(v, "=")
+				// The engine tries both "/web" and "web".
 				alts = append(alts, func(c Container) bool {
+					for _, n := range c.Names {
+						if re.MatchString(n) || re.MatchString(strings.TrimPrefix(n, "/")) {
+							return true
+						}
+					}
+					return false
+				})
+			case "id":
+				// A plain prefix for the engine, not an expression.
+				alts = append(alts, func(c Container) bool { return strings.HasPrefix(c.ID, v) })
+			case "label":
+				// Every label value must hold (AND), unlike other keys.
+				k, val, hasVal := strings.Cut(v, "=")
+				preds = append(preds, func(c Container) bool {
 					got, ok := c.Labels[k]
 					return ok && (!hasVal || got == val)
 				})
@@ -369,6 +372,9 @@ func compileFilters(f map[string][]string) (func(Container) bool, bool) {
 			default:
 				return nil, false
 			}
+		}
+		if len(alts) == 0 {
+			continue // label: its values went to preds one by one
 		}
 		preds = append(preds, func(c Container) bool {
 			for _, p := range alts {

@@ -44,8 +44,16 @@ func (m *Manager) Logs(ctx context.Context, id string, opts LogsOptions, stdout,
 	} else {
 		_, err = stdcopy.StdCopy(stdout, stderr, rc)
 	}
-	if err != nil && ctx.Err() != nil {
+	if ctx.Err() != nil {
 		return nil
+	}
+	if err != nil || opts.Follow {
+		// A follow ends cleanly when the container stops, but also when the
+		// engine goes away: check it is still there before calling the end
+		// the container's.
+		if _, perr := m.Ping(ctx); errors.Is(perr, ErrUnreachable) {
+			return fmt.Errorf("logs: %w", perr)
+		}
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("logs: %w", m.wrap(err))

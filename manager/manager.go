@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -96,3 +98,14 @@ func (m *Manager) wrap(err error) error {
 
 // IsNotFound reports whether err says that a container or image does not exist.
 func IsNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
+
+// wrapStream is wrap for the error that ends a long-lived stream (events, a
+// log follow) while its context is live: the engine never ends those on its
+// own, so an end, clean or not, means the engine went away.
+func (m *Manager) wrapStream(err error) error {
+	var nerr net.Error
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &nerr) {
+		return &unreachableError{host: m.host, cause: err}
+	}
+	return m.wrap(err)
+}

@@ -34,7 +34,7 @@ func (m *Manager) Run(ctx context.Context, spec RunSpec, progress ProgressFunc) 
 		NetworkingConfig: spec.Network,
 	}
 	res, err := m.api.ContainerCreate(ctx, opts)
-	if err != nil && IsNotFound(err) && spec.Config != nil {
+	if err != nil && IsNotFound(err) && spec.Config != nil && m.imageMissing(ctx, spec.Config.Image) {
 		if perr := m.Pull(ctx, spec.Config.Image, progress); perr != nil {
 			return "", perr
 		}
@@ -70,4 +70,12 @@ func (m *Manager) Pull(ctx context.Context, ref string, progress ProgressFunc) e
 		}
 	}
 	return nil
+}
+
+// imageMissing reports whether the engine lacks the image ref, so that a
+// "not found" from create is taken for a missing image only when it is one,
+// and not for, say, a missing volume driver.
+func (m *Manager) imageMissing(ctx context.Context, ref string) bool {
+	_, err := m.api.ImageInspect(ctx, ref)
+	return IsNotFound(err)
 }
