@@ -70,8 +70,11 @@ func (m *Manager) Watch(handlers ...Handler) *Watcher {
 	return &Watcher{m: m, handlers: handlers, resyncEvery: 5 * time.Minute}
 }
 
-// Start launches the watch loop. Stop ends it.
+// Start launches the watch loop. Stop ends it. A second Start does nothing.
 func (w *Watcher) Start(ctx context.Context) {
+	if w.cancel != nil {
+		return
+	}
 	ctx, w.cancel = context.WithCancel(ctx)
 	w.done = make(chan struct{})
 	go func() {

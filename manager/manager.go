@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
+	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -78,6 +80,10 @@ type unreachableError struct {
 }
 
 func (e *unreachableError) Error() string {
+	// The SDK drops the cause's type but keeps its words.
+	if errors.Is(e.cause, fs.ErrPermission) || (e.cause != nil && strings.Contains(e.cause.Error(), "permission denied")) {
+		return fmt.Sprintf("cannot reach the Docker engine at %s: permission denied (run as root or join the docker group)", e.host)
+	}
 	return fmt.Sprintf("cannot reach the Docker engine at %s: is dockerd running?", e.host)
 }
 
