@@ -53,6 +53,11 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 		cmdCtx, stop := signal.NotifyContext(ctx, os.Interrupt)
 		defer stop()
 		_ = s.Execute(cmdCtx, line) // failures are printed by Execute
+		if cmdCtx.Err() != nil && ctx.Err() == nil {
+			// Ctrl-C: the terminal echoed ^C where the output stopped. End
+			// that line, so that the prompt starts one of its own.
+			fmt.Fprintln(s.out)
+		}
 	}
 	completer := func(d prompt.Document) []prompt.Suggest {
 		before := d.TextBeforeCursor()

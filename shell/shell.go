@@ -95,7 +95,12 @@ func (s *Shell) Execute(ctx context.Context, line string) error {
 	failed := false
 	for _, words := range cmds {
 		if err := s.run(ctx, words); err != nil {
-			s.printError(err)
+			// A command cut short by Ctrl-C fails quietly, as in docker:
+			// the user knows, and the client's error (a request URL) says
+			// nothing more.
+			if ctx.Err() == nil || !errors.Is(err, context.Canceled) {
+				s.printError(err)
+			}
 			failed = true
 		}
 		if s.exited || ctx.Err() != nil {
