@@ -13,7 +13,7 @@ import (
 
 // testCache is a cache as the watcher would leave it: web and api running,
 // db exited, and two images.
-func testCache(t *testing.T) *Cache {
+func testCache(t testing.TB) *Cache {
 	t.Helper()
 	m, err := manager.New("unix:///nonexistent/docker.sock") // never called
 	if err != nil {

@@ -90,7 +90,7 @@ func FuzzSplit(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	cache := NewCache(nil, nil)
+	cache := testCache(f)
 	f.Fuzz(func(t *testing.T, line string) {
 		cmds, err := Split(line)
 		if err != nil {
