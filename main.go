@@ -39,6 +39,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	script := fs.StringP("command", "c", "", "Run these commands (separated by ';') and exit")
 	noColor := fs.Bool("no-color", false, "Never colour output")
 	showVersion := fs.Bool("version", false, "Print the version and exit")
+	fs.BoolP("help", "h", false, "Print this help and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: dockman [OPTIONS]\n\nA shell for the containers of a Docker host. Without -c and with a\nterminal on stdin it starts the interactive prompt; otherwise it runs\ncommands from -c or stdin, one per line.\n\nOptions:\n%s", fs.FlagUsages())
 	}
@@ -48,6 +49,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "dockman: %v\n", err)
 		return 2
+	}
+	if help, _ := fs.GetBool("help"); help {
+		fs.Usage()
+		return 0
 	}
 	if *showVersion {
 		fmt.Fprintf(stdout, "dockman %s\n", version)

@@ -72,7 +72,10 @@ func (m *Manager) Resolve(ctx context.Context, refs ...string) ([]Resolved, erro
 			for i, ref := range refs {
 				out[i].Ref = ref
 				out[i].Container, out[i].Err = Match(list, ref)
-				missed = missed || out[i].Err != nil
+				// Trust the cache for full IDs and names only: a prefix
+				// could also match a container created a moment ago whose
+				// event is still on its way, and must then be ambiguous.
+				missed = missed || out[i].Err != nil || !exactMatch(out[i].Container, ref)
 			}
 		}
 	}
@@ -90,6 +93,12 @@ func (m *Manager) Resolve(ctx context.Context, refs ...string) ([]Resolved, erro
 		out[i].Container, out[i].Err = Match(all, ref)
 	}
 	return out, nil
+}
+
+// exactMatch reports whether ref names c by full ID or by name.
+func exactMatch(c container.Summary, ref string) bool {
+	ref = strings.TrimSpace(ref)
+	return c.ID == ref || Name(c) == strings.TrimPrefix(ref, "/")
 }
 
 func summaries(list []Container) []container.Summary {

@@ -280,7 +280,7 @@ func fromInspect(in container.InspectResponse) Container {
 	s.ID = in.ID
 	s.Names = []string{"/" + strings.TrimPrefix(in.Name, "/")}
 	s.ImageID = in.Image
-	s.Command = strings.Join(append([]string{in.Path}, in.Args...), " ")
+	s.Command = commandLine(in.Path, in.Args)
 	if t, err := time.Parse(time.RFC3339Nano, in.Created); err == nil {
 		s.Created, c.CreatedAt = t.Unix(), t
 	}
@@ -393,4 +393,20 @@ func compileFilters(f map[string][]string) (func(Container) bool, bool) {
 		}
 		return true
 	}, true
+}
+
+// commandLine renders a container's command as the engine's list does:
+// arguments holding a space are wrapped in single quotes.
+func commandLine(path string, args []string) string {
+	if len(args) == 0 {
+		return path
+	}
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		if strings.Contains(a, " ") {
+			a = "'" + a + "'"
+		}
+		quoted[i] = a
+	}
+	return path + " " + strings.Join(quoted, " ")
 }

@@ -45,7 +45,7 @@ func (m *Manager) Run(ctx context.Context, spec RunSpec, progress ProgressFunc) 
 	}
 	if err := m.Start(ctx, res.ID); err != nil {
 		m.changed(ctx, res.ID) // created, if not started
-		return res.ID, fmt.Errorf("start container %s: %w", ShortID(res.ID), err)
+		return res.ID, fmt.Errorf("start: %w", err)
 	}
 	return res.ID, nil
 }

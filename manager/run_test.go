@@ -256,7 +256,7 @@ func TestRunStartFails(t *testing.T) {
 	if id == "" {
 		t.Fatalf("Run returned no ID with %v", err)
 	}
-	if msg := err.Error(); !strings.HasPrefix(msg, "start container "+ShortID(id)+": ") || !strings.Contains(msg, "dmt-no-such-binary") {
+	if msg := err.Error(); !strings.HasPrefix(msg, "start: ") || !strings.Contains(msg, "dmt-no-such-binary") {
 		t.Errorf("err = %q", msg)
 	}
 	if st := e.inspect(t, id).State; st.Running || st.Status == container.StateRunning {

@@ -41,7 +41,11 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 	}
 	executor := func(line string) {
 		// go-prompt has torn down (ttyParser): the terminal is cooked, with
-		// ISIG, so Ctrl-C raises SIGINT and cancels cmdCtx.
+		// ISIG, so Ctrl-C raises SIGINT and cancels cmdCtx. Go back to raw
+		// mode before returning: go-prompt redraws the prompt before it does
+		// so itself, and a key typed in that gap was taken by the cooked
+		// terminal (a Ctrl-D became an end-of-file and was lost).
+		defer func() { _ = parser.Setup() }()
 		if strings.TrimSpace(line) == "" {
 			return
 		}

@@ -219,7 +219,7 @@ func (r containerRow) JSON() map[string]any {
 	return map[string]any{
 		"ID":         r.ID(),
 		"Image":      r.c.Image,
-		"Command":    strconv.Quote(r.c.Command),
+		"Command":    r.Command(),
 		"CreatedAt":  time.Unix(r.c.Created, 0).Format("2006-01-02 15:04:05 -0700 MST"),
 		"RunningFor": strings.TrimSuffix(r.Created(), " ago"),
 		"Status":     r.c.Status,

@@ -62,9 +62,9 @@ func TestRenderContainersTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "" +
-		"CONTAINER ID   IMAGE         COMMAND      CREATED          STATUS                  PORTS   NAMES\n" +
-		"aaaaaaaaaaaa   nginx         \"nginx\"      30 seconds ago   Up 30 seconds                   web\n" +
-		"bbbbbbbbbbbb   postgres:16   \"postgres\"   2 hours ago      Exited (0) 1 hour ago           db\n"
+		"CONTAINER ID   IMAGE         COMMAND      CREATED          STATUS                  PORTS     NAMES\n" +
+		"aaaaaaaaaaaa   nginx         \"nginx\"      30 seconds ago   Up 30 seconds                     web\n" +
+		"bbbbbbbbbbbb   postgres:16   \"postgres\"   2 hours ago      Exited (0) 1 hour ago             db\n"
 	if out.String() != want {
 		t.Errorf("table:\n%s\nwant:\n%s", out.String(), want)
 	}
