@@ -1,0 +1,82 @@
+package shell
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestHistoryBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state", "history")
+	h, err := OpenHistory(path, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		if err := h.Add(fmt.Sprintf("ps %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// In memory: compacted once past twice the limit, then appended.
+	if n := len(h.Lines()); n > 10 {
+		t.Errorf("%d lines in memory, want at most 10", n)
+	}
+	// Reopened: exactly the newest five, and the file is rewritten to them.
+	h2, err := OpenHistory(path, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"ps 7", "ps 8", "ps 9", "ps 10", "ps 11"}
+	if got := h2.Lines(); !reflect.DeepEqual(got, want) {
+		t.Errorf("reopened = %q, want %q", got, want)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Split(strings.TrimSpace(string(data)), "\n"); !reflect.DeepEqual(got, want) {
+		t.Errorf("file = %q, want %q", got, want)
+	}
+}
+
+func TestHistorySkips(t *testing.T) {
+	h, err := OpenHistory(filepath.Join(t.TempDir(), "history"), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"ps", "ps", "  ", "", "images", "ps"} {
+		if err := h.Add(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := h.Lines(), []string{"ps", "images", "ps"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("lines = %q, want %q (blank lines and immediate repeats skipped)", got, want)
+	}
+}
+
+func TestHistoryUnwritable(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The state dir's place is taken by a file: opening says so in one
+	// line (main then goes on without history).
+	if _, err := OpenHistory(filepath.Join(blocker, "history"), 10); err == nil || !strings.HasPrefix(err.Error(), "open history: ") {
+		t.Errorf("OpenHistory under a file = %v, want an 'open history:' error", err)
+	}
+	// The file is gone when a line is saved: Add says so.
+	h, err := OpenHistory(filepath.Join(dir, "sub", "history"), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sub"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Add("ps"); err == nil || !strings.HasPrefix(err.Error(), "save history: ") {
+		t.Errorf("Add = %v, want a 'save history:' error", err)
+	}
+}
