@@ -107,7 +107,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	watcher.Start(ctx)
 	defer watcher.Stop()
 
-	sh := shell.New(mgr, shell.Options{Out: stdout, Err: stderr, Color: useColor, Terminal: true, History: history, Cache: cache})
+	sh := shell.New(mgr, shell.Options{Out: stdout, Err: stderr, Color: useColor, History: history, Cache: cache})
 	fmt.Fprintf(stdout, "dockman %s on %s: type 'help' for commands, Ctrl-D to leave\n", version, mgr.Host())
 	if err := sh.Interactive(ctx, "dockman> "); err != nil {
 		fmt.Fprintf(stderr, "dockman: %v\n", err)

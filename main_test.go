@@ -484,7 +484,8 @@ func TestScriptStdin(t *testing.T) {
 	})
 }
 
-// TestScriptPull: a pull in script mode prints progress without escapes.
+// TestScriptPull: a pull in script mode prints its progress to stderr,
+// without escapes, and only the ID to stdout.
 func TestScriptPull(t *testing.T) {
 	c := testenv.Client(t)
 	src := testenv.BusyboxImage(t, c)
@@ -493,15 +494,19 @@ func TestScriptPull(t *testing.T) {
 	testenv.PushToRegistry(t, c, src, ref)
 	f := newEngineFixture(t)
 	r := dockman(t, nil, nil, "-c", "run --network none -l "+f.label()+" "+ref+" true")
-	if r.code != 0 || r.stderr != "" {
+	if r.code != 0 {
 		t.Fatalf("exit %d stderr %q", r.code, r.stderr)
 	}
+	// stdout is the ID alone; the progress is on stderr, as docker's.
 	ls := linesOf(r.stdout)
-	if len(ls) < 2 || !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(ls[len(ls)-1]) || !strings.Contains(r.stdout, "Downloaded newer image for "+ref) {
-		t.Errorf("want progress then the ID:\n%s", r.stdout)
+	if len(ls) != 1 || !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(ls[0]) {
+		t.Errorf("stdout is not just the ID:\n%s", r.stdout)
 	}
-	if strings.ContainsAny(r.stdout, "\r\x1b") {
-		t.Errorf("terminal redraws in script output: %q", r.stdout)
+	if !strings.Contains(r.stderr, "Downloaded newer image for "+ref) {
+		t.Errorf("no pull progress on stderr:\n%s", r.stderr)
+	}
+	if strings.ContainsAny(r.stderr, "\r\x1b") {
+		t.Errorf("terminal redraws in script output: %q", r.stderr)
 	}
 	w := c.ContainerWait(context.Background(), ls[len(ls)-1], client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
 	select {

@@ -3,11 +3,12 @@ package manager
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+	"github.com/moby/moby/client/pkg/jsonmessage"
 )
 
 // RunSpec is everything needed to create a container: what `docker run`
@@ -19,14 +20,12 @@ type RunSpec struct {
 	Network *network.NetworkingConfig
 }
 
-// ProgressFunc receives each progress message of an image pull.
-type ProgressFunc func(jsonstream.Message)
-
 // Run creates and starts a container, pulling its image first when the
-// engine does not have it. It returns the new container's ID. A container
-// that was created but failed to start is left in place, as docker does,
-// and its ID is returned with the error.
-func (m *Manager) Run(ctx context.Context, spec RunSpec, progress ProgressFunc) (string, error) {
+// engine does not have it, with the pull's progress written to progress as
+// docker shows it. It returns the new container's ID. A container that was
+// created but failed to start is left in place, as docker does, and its ID
+// is returned with the error.
+func (m *Manager) Run(ctx context.Context, spec RunSpec, progress io.Writer) (string, error) {
 	opts := client.ContainerCreateOptions{
 		Name:             spec.Name,
 		Config:           spec.Config,
@@ -50,24 +49,21 @@ func (m *Manager) Run(ctx context.Context, spec RunSpec, progress ProgressFunc) 
 	return res.ID, nil
 }
 
-// Pull fetches an image from its registry, reporting progress as it goes.
-// An error the registry reports mid-stream is returned naming the image.
-func (m *Manager) Pull(ctx context.Context, ref string, progress ProgressFunc) error {
+// Pull fetches an image from its registry, writing its progress to progress
+// (nil: nowhere): one line per layer, redrawn in place when progress is a
+// terminal, status changes only otherwise. An error the registry reports
+// mid-stream is returned naming the image.
+func (m *Manager) Pull(ctx context.Context, ref string, progress io.Writer) error {
 	resp, err := m.api.ImagePull(ctx, ref, client.ImagePullOptions{})
 	if err != nil {
 		return fmt.Errorf("pull %s: %w", ref, m.wrap(err))
 	}
 	defer resp.Close()
-	for msg, err := range resp.JSONMessages(ctx) {
-		if err != nil {
-			return fmt.Errorf("pull %s: %w", ref, m.wrap(err))
-		}
-		if msg.Error != nil {
-			return fmt.Errorf("pull %s: %s", ref, msg.Error.Message)
-		}
-		if progress != nil {
-			progress(msg)
-		}
+	if progress == nil {
+		progress = io.Discard
+	}
+	if err := jsonmessage.DisplayMessages(resp.JSONMessages(ctx), progress); err != nil {
+		return fmt.Errorf("pull %s: %w", ref, m.wrap(err))
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/dockman/dockman/internal/testenv"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
@@ -36,16 +36,16 @@ func TestRun(t *testing.T) {
 			RestartPolicy:  container.RestartPolicy{Name: container.RestartPolicyOnFailure, MaximumRetryCount: 2},
 		},
 	}
-	var progress []jsonstream.Message
-	id, err := e.m.Run(t.Context(), spec, func(m jsonstream.Message) { progress = append(progress, m) })
+	var progress bytes.Buffer
+	id, err := e.m.Run(t.Context(), spec, &progress)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	if len(id) != 64 {
 		t.Errorf("Run returned %q, want a full ID", id)
 	}
-	if len(progress) != 0 {
-		t.Errorf("progress called %d times for a local image", len(progress))
+	if progress.Len() != 0 {
+		t.Errorf("progress written for a local image: %q", progress.String())
 	}
 	info, _, err := e.m.Inspect(t.Context(), id)
 	if err != nil {
@@ -126,26 +126,26 @@ func TestRunPull(t *testing.T) {
 	e := newEnv(t)
 
 	t.Run("pulled with progress", func(t *testing.T) {
-		var progress []jsonstream.Message
+		var progress bytes.Buffer
 		id, err := e.m.Run(t.Context(), RunSpec{
 			Name:   testenv.Name("pulled"),
 			Config: &container.Config{Image: ref, Cmd: []string{"echo", "from registry"}, Labels: map[string]string{testenv.LabelKey: e.label}},
 			Host:   &container.HostConfig{NetworkMode: "none"},
-		}, func(m jsonstream.Message) { progress = append(progress, m) })
+		}, &progress)
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
-		if len(progress) == 0 {
-			t.Error("progress was never called")
-		}
-		var statuses []string
-		for _, m := range progress {
-			if m.Error != nil {
-				t.Errorf("progress got an error message: %+v", m.Error)
+		// As docker shows a pull to a non-terminal: the lookup, then one
+		// line per status change, no escape codes.
+		got := progress.String()
+		for _, want := range []string{"Pulling from dmt/busybox", "Status: Downloaded newer image for " + ref} {
+			if !strings.Contains(got, want) {
+				t.Errorf("progress lacks %q:\n%s", want, got)
 			}
-			statuses = append(statuses, m.Status)
 		}
-		t.Logf("pull progress: %q", statuses)
+		if strings.Contains(got, "\x1b") {
+			t.Errorf("escape codes in progress to a non-terminal: %q", got)
+		}
 		if code := e.waitExit(t, id); code != 0 {
 			t.Errorf("exit %d", code)
 		}
@@ -178,15 +178,12 @@ func TestRunPull(t *testing.T) {
 		}
 	})
 	t.Run("Pull of a missing tag", func(t *testing.T) {
-		called := 0
-		err := e.m.Pull(t.Context(), missing, func(jsonstream.Message) { called++ })
+		var progress bytes.Buffer
+		err := e.m.Pull(t.Context(), missing, &progress)
 		if err == nil || !strings.HasPrefix(err.Error(), "pull "+missing+": ") {
 			t.Fatalf("Pull = %v, want an error naming %s", err, missing)
 		}
 		oneLine(t, err)
-		if called != 0 {
-			t.Logf("progress called %d times before the error", called)
-		}
 	})
 }
 

@@ -34,7 +34,9 @@ var runCommand = &Command{
 			if err != nil {
 				return fmt.Errorf("run: %w", err)
 			}
-			id, err := s.eng.Run(ctx, spec, newPullProgress(s.out, s.terminal).show)
+			// Pull progress goes to stderr, as docker's does, so that
+			// id=$(dockman -c 'run ...') captures just the ID.
+			id, err := s.eng.Run(ctx, spec, s.err)
 			if err != nil {
 				if id != "" {
 					return fmt.Errorf("run: container %s created but %w", manager.ShortID(id), err)

@@ -33,7 +33,7 @@ type Engine interface {
 	Remove(ctx context.Context, id string, opts manager.RemoveOptions) error
 	Inspect(ctx context.Context, id string) (container.InspectResponse, json.RawMessage, error)
 	Logs(ctx context.Context, id string, opts manager.LogsOptions, stdout, stderr io.Writer) error
-	Run(ctx context.Context, spec manager.RunSpec, progress manager.ProgressFunc) (string, error)
+	Run(ctx context.Context, spec manager.RunSpec, progress io.Writer) (string, error)
 }
 
 var _ Engine = (*manager.Manager)(nil)
@@ -43,8 +43,6 @@ type Options struct {
 	Out, Err io.Writer
 	// Color turns on coloured states and errors.
 	Color bool
-	// Terminal says Out is a terminal: pull progress then redraws in place.
-	Terminal bool
 	// History, when set, backs the history command and the prompt's recall.
 	History *History
 	// Cache, when set, serves completion; nil disables it.
@@ -57,7 +55,6 @@ type Shell struct {
 	eng      Engine
 	out, err io.Writer
 	color    bool
-	terminal bool
 	history  *History
 	cache    *Cache
 	exited   bool
@@ -66,13 +63,12 @@ type Shell struct {
 // New returns a Shell that runs commands against eng.
 func New(eng Engine, opts Options) *Shell {
 	return &Shell{
-		eng:      eng,
-		out:      opts.Out,
-		err:      opts.Err,
-		color:    opts.Color,
-		terminal: opts.Terminal,
-		history:  opts.History,
-		cache:    opts.Cache,
+		eng:     eng,
+		out:     opts.Out,
+		err:     opts.Err,
+		color:   opts.Color,
+		history: opts.History,
+		cache:   opts.Cache,
 	}
 }
 
