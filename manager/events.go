@@ -19,6 +19,9 @@ type Event struct {
 	// knowledge, since events may have been missed.
 	Resync     bool
 	Containers []container.Summary
+	// ListedAt is when the resync's list was asked for: anything learned
+	// after it is newer than Containers.
+	ListedAt time.Time
 
 	// Lost is set when the event stream ends (the engine went away or the
 	// connection broke): until the next Resync, events may be missing.
@@ -223,11 +226,12 @@ func (w *Watcher) session(ctx context.Context, cur *cursor) error {
 }
 
 func (w *Watcher) resync(ctx context.Context) error {
+	at := time.Now()
 	list, err := w.m.Containers(ctx, ListOptions{All: true})
 	if err != nil {
 		return err
 	}
-	w.emit(Event{Resync: true, Containers: list})
+	w.emit(Event{Resync: true, Containers: list, ListedAt: at})
 	return nil
 }
 

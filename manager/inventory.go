@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +31,10 @@ type Container struct {
 	FinishedAt time.Time
 	ExitCode   int
 	Health     container.HealthStatus
+
+	// learned is when the engine was asked for this entry: an entry learned
+	// after a resync's list was taken is kept over that list's.
+	learned time.Time
 }
 
 // StatusText renders the STATUS column as the engine would at now.
@@ -84,6 +89,9 @@ type Inventory struct {
 	mu     sync.RWMutex
 	synced bool
 	items  map[string]Container
+	// gone records when containers were found removed, so that a resync
+	// listed before the removal does not bring them back.
+	gone map[string]time.Time
 
 	// refreshMu serializes inspect-and-store, so that an older inspect never
 	// overwrites a newer one, nor resurrects a removed container.
@@ -101,7 +109,7 @@ type Inventory struct {
 // NewInventory returns an Inventory for m and makes m serve Snapshot and
 // Resolve from it. Feed it with m.Watch(inv.Handle) and run it with Start.
 func NewInventory(m *Manager) *Inventory {
-	inv := &Inventory{m: m, items: map[string]Container{}, queued: map[string]bool{}, wake: make(chan struct{}, 1)}
+	inv := &Inventory{m: m, items: map[string]Container{}, gone: map[string]time.Time{}, queued: map[string]bool{}, wake: make(chan struct{}, 1)}
 	m.inv = inv
 	return inv
 }
@@ -144,26 +152,55 @@ func (inv *Inventory) Handle(ev Event) {
 		inv.synced = false
 		inv.mu.Unlock()
 	case ev.Resync:
-		fresh := make(map[string]Container, len(ev.Containers))
-		for i, s := range ev.Containers {
-			// The engine lists newest first; within one second, keep its
-			// order until inspects bring the exact times.
-			at := time.Unix(s.Created, int64(len(ev.Containers)-i))
-			fresh[s.ID] = Container{Summary: s, CreatedAt: at}
-		}
-		inv.mu.Lock()
-		inv.items, inv.synced = fresh, true
-		inv.mu.Unlock()
-		for _, s := range ev.Containers {
-			inv.enqueue(s.ID)
+		for _, id := range inv.applyResync(ev) {
+			inv.enqueue(id)
 		}
 	case ev.Type == events.ContainerEventType:
-		if ev.Action == events.ActionDestroy {
-			inv.forget(ev.ID)
-			return
-		}
+		// destroy too: the inspect's "not found" drops the entry, and the
+		// watcher's goroutine never waits on an inspect under way.
 		inv.enqueue(ev.ID)
 	}
+}
+
+// applyResync merges a full list into the inventory and returns the IDs
+// that need an inspect. What was learned after the list was taken wins over
+// it; an inspected entry whose state and names the list confirms is kept
+// as it is, so a periodic resync costs no inspects when nothing changed.
+func (inv *Inventory) applyResync(ev Event) []string {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	fresh := make(map[string]Container, len(ev.Containers))
+	var stale []string
+	for i, s := range ev.Containers {
+		if at, ok := inv.gone[s.ID]; ok && at.After(ev.ListedAt) {
+			continue // removed after the list was taken
+		}
+		old, known := inv.items[s.ID]
+		switch {
+		case known && old.learned.After(ev.ListedAt):
+			fresh[s.ID] = old
+		case known && old.Detailed && old.State == s.State && slices.Equal(old.Names, s.Names):
+			fresh[s.ID] = old
+		default:
+			// The engine lists newest first; within one second, keep its
+			// order until an inspect brings the exact time.
+			at := time.Unix(s.Created, int64(len(ev.Containers)-i))
+			fresh[s.ID] = Container{Summary: s, CreatedAt: at, learned: ev.ListedAt}
+			stale = append(stale, s.ID)
+		}
+	}
+	for id, old := range inv.items {
+		if _, listed := fresh[id]; !listed && old.learned.After(ev.ListedAt) {
+			fresh[id] = old // created after the list was taken
+		}
+	}
+	for id, at := range inv.gone {
+		if !at.After(ev.ListedAt) {
+			delete(inv.gone, id) // the list already knows
+		}
+	}
+	inv.items, inv.synced = fresh, true
+	return stale
 }
 
 // Synced reports whether the inventory reflects the engine.
@@ -240,19 +277,27 @@ func (inv *Inventory) next() (string, bool) {
 func (inv *Inventory) refresh(ctx context.Context, id string) {
 	inv.refreshMu.Lock()
 	defer inv.refreshMu.Unlock()
+	asked := time.Now()
 	res, err := inv.m.api.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		if IsNotFound(err) {
-			inv.mu.Lock()
-			delete(inv.items, id)
-			inv.mu.Unlock()
-			inv.updated(id)
+			inv.drop(id, asked)
 		}
 		return
 	}
 	c := fromInspect(res.Container)
+	c.learned = asked
 	inv.mu.Lock()
 	inv.items[id] = c
+	inv.mu.Unlock()
+	inv.updated(id)
+}
+
+// drop removes a container found gone at the given time.
+func (inv *Inventory) drop(id string, at time.Time) {
+	inv.mu.Lock()
+	delete(inv.items, id)
+	inv.gone[id] = at
 	inv.mu.Unlock()
 	inv.updated(id)
 }
@@ -266,10 +311,7 @@ func (inv *Inventory) updated(id string) {
 func (inv *Inventory) forget(id string) {
 	inv.refreshMu.Lock()
 	defer inv.refreshMu.Unlock()
-	inv.mu.Lock()
-	delete(inv.items, id)
-	inv.mu.Unlock()
-	inv.updated(id)
+	inv.drop(id, time.Now())
 }
 
 // fromInspect builds the list entry from an inspect, as the engine's list

@@ -2,7 +2,9 @@ package manager
 
 import (
 	"context"
+	"maps"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -255,5 +257,48 @@ func TestInventoryFollowsEngine(t *testing.T) {
 	res, err := m.Resolve(context.Background(), id3.ID[:16])
 	if err != nil || res[0].Err != nil || res[0].Container.ID != id3.ID {
 		t.Errorf("Resolve fresh container = %+v, %v", res, err)
+	}
+}
+
+func TestApplyResyncKeepsNewerKnowledge(t *testing.T) {
+	t0 := time.Now()
+	inv := offlineInventory(t)
+	listed := t0.Add(-time.Second) // the resync's list was taken before what follows
+	inv.mu.Lock()
+	inv.items = map[string]Container{
+		"fresh":    {Summary: container.Summary{ID: "fresh", Names: []string{"/fresh"}, State: container.StateExited}, Detailed: true, learned: t0},
+		"new":      {Summary: container.Summary{ID: "new", Names: []string{"/new"}, State: container.StateCreated}, Detailed: true, learned: t0},
+		"same":     {Summary: container.Summary{ID: "same", Names: []string{"/same"}, State: container.StateRunning}, Detailed: true, learned: listed.Add(-time.Hour)},
+		"changed":  {Summary: container.Summary{ID: "changed", Names: []string{"/changed"}, State: container.StateRunning}, Detailed: true, learned: listed.Add(-time.Hour)},
+		"vanished": {Summary: container.Summary{ID: "vanished", Names: []string{"/vanished"}, State: container.StateRunning}, Detailed: true, learned: listed.Add(-time.Hour)},
+	}
+	inv.gone = map[string]time.Time{"removed": t0}
+	inv.mu.Unlock()
+
+	stale := inv.applyResync(Event{Resync: true, ListedAt: listed, Containers: []container.Summary{
+		{ID: "fresh", Names: []string{"/fresh"}, State: container.StateRunning},     // stopped since: keep ours
+		{ID: "removed", Names: []string{"/removed"}, State: container.StateRunning}, // removed since: stay gone
+		{ID: "same", Names: []string{"/same"}, State: container.StateRunning},       // unchanged: keep, no inspect
+		{ID: "changed", Names: []string{"/changed"}, State: container.StateExited},  // changed: take, inspect
+		{ID: "other", Names: []string{"/other"}, State: container.StateExited},      // unknown: take, inspect
+	}})
+	list, ok := inv.List(ListOptions{All: true})
+	if !ok {
+		t.Fatal("not synced after a resync")
+	}
+	got := map[string]container.ContainerState{}
+	for _, c := range list {
+		got[c.ID] = c.State
+	}
+	want := map[string]container.ContainerState{
+		"fresh": container.StateExited, "new": container.StateCreated, "same": container.StateRunning,
+		"changed": container.StateExited, "other": container.StateExited,
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("after resync: %v, want %v", got, want)
+	}
+	slices.Sort(stale)
+	if !slices.Equal(stale, []string{"changed", "other"}) {
+		t.Errorf("to inspect: %q, want [changed other]", stale)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 
 	prompt "github.com/c-bata/go-prompt"
 	"golang.org/x/sys/unix"
@@ -54,13 +55,24 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 				s.printError(err)
 			}
 		}
-		cmdCtx, stop := signal.NotifyContext(ctx, os.Interrupt)
+		// While a command runs nobody reads go-prompt's signal channel, so
+		// catch SIGTERM and SIGHUP here too: they end the command and then
+		// the shell, through go-prompt's normal exit (and our teardown).
+		quit := make(chan os.Signal, 1)
+		signal.Notify(quit, syscall.SIGTERM, syscall.SIGHUP)
+		defer signal.Stop(quit)
+		cmdCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 		defer stop()
 		_ = s.Execute(cmdCtx, line) // failures are printed by Execute
-		if cmdCtx.Err() != nil && ctx.Err() == nil {
-			// Ctrl-C: the terminal echoed ^C where the output stopped. End
-			// that line, so that the prompt starts one of its own.
-			fmt.Fprintln(s.out)
+		select {
+		case <-quit:
+			s.exited = true
+		default:
+			if cmdCtx.Err() != nil && ctx.Err() == nil {
+				// Ctrl-C: the terminal echoed ^C where the output stopped.
+				// End that line, so that the prompt starts one of its own.
+				fmt.Fprintln(s.out)
+			}
 		}
 	}
 	completer := func(d prompt.Document) []prompt.Suggest {
@@ -86,6 +98,11 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 		prompt.OptionSelectedDescriptionBGColor(prompt.Cyan),
 	)
 	p.Run()
+	if s.exited {
+		// go-prompt drew a fresh prompt before it saw the exit: erase it,
+		// so the caller's shell prompt does not follow "dockman> ".
+		fmt.Fprint(s.out, "\r\x1b[2K")
+	}
 	return nil
 }
 
