@@ -80,7 +80,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			in = strings.NewReader(*script)
 		}
 		if err := sh.Script(ctx, in); err != nil {
-			if !errors.Is(err, shell.ErrFailed) {
+			switch {
+			case errors.Is(err, context.Canceled):
+				return 130 // interrupted, as a shell reports it; nothing to add
+			case !errors.Is(err, shell.ErrFailed):
 				fmt.Fprintf(stderr, "dockman: %v\n", err)
 			}
 			return 1

@@ -65,6 +65,7 @@ type Watcher struct {
 // or does, and the image events that change which images exist.
 var watchedActions = []string{
 	"create", "start", "die", "stop", "destroy", "rename", "pause", "unpause", "restart", "kill",
+	"health_status",
 	"pull", "tag", "untag", "delete", "import", "load",
 }
 

@@ -114,8 +114,12 @@ func NewInventory(m *Manager) *Inventory {
 	return inv
 }
 
-// Start runs the worker that inspects containers named by events.
+// Start runs the worker that inspects containers named by events. A second
+// Start does nothing.
 func (inv *Inventory) Start(ctx context.Context) {
+	if inv.started {
+		return
+	}
 	ctx, inv.cancel = context.WithCancel(ctx)
 	inv.done = make(chan struct{})
 	inv.started = true
@@ -227,7 +231,7 @@ func (inv *Inventory) List(opts ListOptions) ([]Container, bool) {
 	}
 	out := make([]Container, 0, len(inv.items))
 	for _, c := range inv.items {
-		if (all || isUp(c.State)) && match(c) {
+		if (all || IsUp(c.State)) && match(c) {
 			out = append(out, c)
 		}
 	}
@@ -241,8 +245,9 @@ func (inv *Inventory) List(opts ListOptions) ([]Container, bool) {
 	return out, true
 }
 
-// isUp is docker's notion of a container `ps` shows without -a.
-func isUp(s container.ContainerState) bool {
+// IsUp is docker's notion of a container that `ps` shows without -a:
+// running, paused or restarting.
+func IsUp(s container.ContainerState) bool {
 	return s == container.StateRunning || s == container.StatePaused || s == container.StateRestarting
 }
 

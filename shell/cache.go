@@ -99,8 +99,8 @@ func (c *Cache) setImages(list []image.Summary) {
 	c.mu.Unlock()
 }
 
-// Containers returns the known containers that keep accepts, by name.
-func (c *Cache) Containers(keep func(container.ContainerState) bool) []cachedContainer {
+// containers returns the known containers that keep accepts, by name.
+func (c *Cache) containers(keep func(container.ContainerState) bool) []cachedContainer {
 	if c.inv == nil {
 		return nil
 	}

@@ -105,13 +105,9 @@ func (c *Cache) argSuggestions(cmd *Command, positional int) []prompt.Suggest {
 			return out
 		}
 	case ArgRunningContainer:
-		return c.containerSuggestions(func(s container.ContainerState) bool {
-			return s == container.StateRunning || s == container.StateRestarting || s == container.StatePaused
-		})
+		return c.containerSuggestions(manager.IsUp)
 	case ArgStoppedContainer:
-		return c.containerSuggestions(func(s container.ContainerState) bool {
-			return s != container.StateRunning && s != container.StateRestarting && s != container.StatePaused
-		})
+		return c.containerSuggestions(func(s container.ContainerState) bool { return !manager.IsUp(s) })
 	case ArgAnyContainer:
 		if cmd.MaxArgs < 0 || positional < cmd.MaxArgs {
 			return c.containerSuggestions(nil)
@@ -123,7 +119,7 @@ func (c *Cache) argSuggestions(cmd *Command, positional int) []prompt.Suggest {
 // containerSuggestions offers names (described by image and state) and,
 // after them, short IDs, so typing either completes.
 func (c *Cache) containerSuggestions(keep func(container.ContainerState) bool) []prompt.Suggest {
-	list := c.Containers(keep)
+	list := c.containers(keep)
 	out := make([]prompt.Suggest, 0, 2*len(list))
 	for _, cc := range list {
 		if cc.Name != "" {

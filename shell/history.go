@@ -12,13 +12,16 @@ import (
 )
 
 // History is the list of typed lines, kept in a file so that it survives
-// restarts of the shell. It holds at most its limit of lines: the file is
-// compacted to the newest ones when it is loaded with too many.
+// restarts of the shell. It holds the newest limit lines. Lines are appended
+// to the file as they come; the file is cut back to the newest limit lines
+// when it has grown to twice that, and when it is loaded with more.
 type History struct {
-	mu    sync.Mutex
-	path  string
-	limit int
-	lines []string
+	mu        sync.Mutex
+	path      string
+	limit     int
+	lines     []string
+	fileLines int  // lines in the file, which may hold up to 2*limit
+	broken    bool // a save failed: keep lines in memory only, say so once
 }
 
 // DefaultHistoryLimit is how many lines History keeps.
@@ -28,6 +31,16 @@ const DefaultHistoryLimit = 1000
 // history), keeping at most limit lines.
 func OpenHistory(path string, limit int) (*History, error) {
 	h := &History{path: path, limit: limit}
+	// Make sure lines can be saved, so that a state dir that cannot hold
+	// the file is reported once, here, and not before every command.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	w, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	w.Close()
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return h, nil
@@ -46,6 +59,7 @@ func OpenHistory(path string, limit int) (*History, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read history %s: %w", path, err)
 	}
+	h.fileLines = len(h.lines)
 	if len(h.lines) > limit {
 		h.lines = h.lines[len(h.lines)-limit:]
 		if err := h.rewrite(); err != nil {
@@ -64,7 +78,8 @@ func (h *History) Lines() []string {
 
 // Add appends a line and writes it to the file at once, so that nothing is
 // lost if the shell is killed. A line equal to the previous one is not
-// recorded again.
+// recorded again. After a failed save it keeps lines in memory only: the
+// failure is returned once, not on every line.
 func (h *History) Add(line string) error {
 	line = strings.TrimSpace(line)
 	if line == "" || strings.ContainsAny(line, "\r\n") {
@@ -76,9 +91,21 @@ func (h *History) Add(line string) error {
 		return nil
 	}
 	h.lines = append(h.lines, line)
-	if len(h.lines) > 2*h.limit {
-		// Compact now and then rather than on every line.
+	if len(h.lines) > h.limit {
 		h.lines = h.lines[len(h.lines)-h.limit:]
+	}
+	if h.broken {
+		return nil
+	}
+	err := h.save(line)
+	h.broken = err != nil
+	return err
+}
+
+// save writes line to the file, cutting the file back when it is long.
+func (h *History) save(line string) error {
+	if h.fileLines >= 2*h.limit {
+		// Cut the file back now and then rather than on every line.
 		return h.rewrite()
 	}
 	if err := os.MkdirAll(filepath.Dir(h.path), 0o700); err != nil {
@@ -92,6 +119,7 @@ func (h *History) Add(line string) error {
 		f.Close()
 		return fmt.Errorf("save history: %w", err)
 	}
+	h.fileLines++
 	return f.Close()
 }
 
@@ -115,5 +143,6 @@ func (h *History) rewrite() error {
 	if err := os.Rename(tmp.Name(), h.path); err != nil {
 		return fmt.Errorf("save history: %w", err)
 	}
+	h.fileLines = len(h.lines)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
 	"mvdan.cc/sh/v3/expand"
@@ -55,17 +56,19 @@ func stmtWords(cfg *expand.Config, st *syntax.Stmt) ([]string, error) {
 	}
 	words, err := expand.Fields(cfg, call.Args...)
 	if err != nil {
-		return nil, fmt.Errorf("cannot parse line: %v", err)
+		return nil, fmt.Errorf("cannot parse line: %s", parseMessage(err))
 	}
 	return words, nil
 }
 
-// parseMessage keeps the parser's own wording but drops its "1:5: " position
-// prefix, which means nothing on a one-line prompt.
+// parseMessage keeps the parser's own wording but drops its "1:5: " and
+// " at 1:6" positions, which mean nothing on a one-line prompt.
 func parseMessage(err error) string {
 	var pe syntax.ParseError
 	if errors.As(err, &pe) {
-		return pe.Text
+		return position.ReplaceAllString(pe.Text, "")
 	}
-	return err.Error()
+	return position.ReplaceAllString(err.Error(), "")
 }
+
+var position = regexp.MustCompile(`^\d+:\d+: | at \d+:\d+`)

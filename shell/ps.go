@@ -221,7 +221,7 @@ func (r containerRow) JSON() map[string]any {
 		"Image":      r.c.Image,
 		"Command":    r.Command(),
 		"CreatedAt":  time.Unix(r.c.Created, 0).Format("2006-01-02 15:04:05 -0700 MST"),
-		"RunningFor": strings.TrimSuffix(r.Created(), " ago"),
+		"RunningFor": r.Created(),
 		"Status":     r.c.Status,
 		"State":      string(r.c.State),
 		"Ports":      r.Ports(),

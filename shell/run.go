@@ -113,10 +113,8 @@ func (o *runOptions) spec(args []string) (manager.RunSpec, error) {
 		cfg.Cmd = cmd
 	}
 	if o.fs.Changed("entrypoint") {
+		// An empty --entrypoint "" clears the image's, as in docker.
 		cfg.Entrypoint = []string{o.entrypoint}
-		if o.entrypoint == "" {
-			cfg.Entrypoint = []string{""} // docker's way of clearing it
-		}
 	}
 	env, err := o.environment()
 	if err != nil {
@@ -224,8 +222,9 @@ func readEnvFile(path string) ([]string, error) {
 	var env []string
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
+		// As docker: leading blanks go, trailing ones are part of the value.
+		line := strings.TrimLeft(sc.Text(), " \t")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		kv, err := envEntry(line)

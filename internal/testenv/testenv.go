@@ -106,6 +106,9 @@ var (
 // test is skipped (or fails when the CI env var is non-empty).
 func Client(t testing.TB) *client.Client {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("needs a Docker engine: skipped with -short")
+	}
 	pingMu.Lock()
 	prev := pingFailed
 	pingMu.Unlock()
@@ -471,6 +474,9 @@ func EmptyRegistryAuth() string {
 // registry; dockerd treats 127.0.0.0/8 registries as insecure (plain http).
 func Registry(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("starts a registry: skipped with -short")
+	}
 	bin := registryBin
 	if _, err := os.Stat(bin); err != nil {
 		p, lerr := exec.LookPath("docker-registry")
