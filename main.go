@@ -101,6 +101,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	inv := manager.NewInventory(mgr)
+	mgr.UseInventory(inv)
 	inv.Start(ctx)
 	defer inv.Stop()
 	cache := shell.NewCache(inv, mgr.Images)

@@ -61,6 +61,7 @@ func interactive(b *testing.B) (*manager.Manager, *shell.Cache) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	inv := manager.NewInventory(mgr)
+	mgr.UseInventory(inv)
 	inv.Start(ctx)
 	cache := shell.NewCache(inv, mgr.Images)
 	synced := make(chan struct{}, 1)

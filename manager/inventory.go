@@ -106,12 +106,11 @@ type Inventory struct {
 	started bool
 }
 
-// NewInventory returns an Inventory for m and makes m serve Snapshot and
-// Resolve from it. Feed it with m.Watch(inv.Handle) and run it with Start.
+// NewInventory returns an Inventory that inspects containers through m.
+// Feed it with m.Watch(inv.Handle), run it with Start, and hand it to
+// m.UseInventory so that m's Snapshot and Resolve read it.
 func NewInventory(m *Manager) *Inventory {
-	inv := &Inventory{m: m, items: map[string]Container{}, gone: map[string]time.Time{}, queued: map[string]bool{}, wake: make(chan struct{}, 1)}
-	m.inv = inv
-	return inv
+	return &Inventory{m: m, items: map[string]Container{}, gone: map[string]time.Time{}, queued: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // Start runs the worker that inspects containers named by events. A second

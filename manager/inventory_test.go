@@ -143,6 +143,7 @@ func liveInventory(t *testing.T, m *Manager) (*Inventory, <-chan string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	inv := NewInventory(m)
+	m.UseInventory(inv)
 	updates := make(chan string, 1024)
 	inv.OnUpdate = func(id string) {
 		select {

@@ -27,12 +27,35 @@ const DefaultHost = client.DefaultDockerHost
 // the first request, and again after a failed one, so a Manager made while the
 // engine is down starts working as soon as the engine is back.
 type Manager struct {
-	api  *client.Client
+	api  engineAPI
 	host string
-	// inv, when set by NewInventory, answers Snapshot and Resolve from
+	// inv, when set by UseInventory, answers Snapshot and Resolve from
 	// memory and is told about every change this Manager makes.
 	inv *Inventory
 }
+
+// engineAPI is the part of the Docker SDK the manager uses; *client.Client
+// provides it. Keeping it this narrow shows what dockman asks of the engine
+// and lets the manager's own logic be tested with a fake.
+type engineAPI interface {
+	ContainerList(ctx context.Context, opts client.ContainerListOptions) (client.ContainerListResult, error)
+	ContainerInspect(ctx context.Context, id string, opts client.ContainerInspectOptions) (client.ContainerInspectResult, error)
+	ContainerCreate(ctx context.Context, opts client.ContainerCreateOptions) (client.ContainerCreateResult, error)
+	ContainerStart(ctx context.Context, id string, opts client.ContainerStartOptions) (client.ContainerStartResult, error)
+	ContainerStop(ctx context.Context, id string, opts client.ContainerStopOptions) (client.ContainerStopResult, error)
+	ContainerRestart(ctx context.Context, id string, opts client.ContainerRestartOptions) (client.ContainerRestartResult, error)
+	ContainerRemove(ctx context.Context, id string, opts client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
+	ContainerLogs(ctx context.Context, id string, opts client.ContainerLogsOptions) (client.ContainerLogsResult, error)
+	ImageList(ctx context.Context, opts client.ImageListOptions) (client.ImageListResult, error)
+	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (client.ImageInspectResult, error)
+	ImagePull(ctx context.Context, ref string, opts client.ImagePullOptions) (client.ImagePullResponse, error)
+	Events(ctx context.Context, opts client.EventsListOptions) client.EventsResult
+	ServerVersion(ctx context.Context, opts client.ServerVersionOptions) (client.ServerVersionResult, error)
+	ClientVersion() string
+	Close() error
+}
+
+var _ engineAPI = (*client.Client)(nil)
 
 // New returns a Manager for the engine at host. An empty host means
 // DOCKER_HOST, else the default socket. TLS settings come from
@@ -54,6 +77,11 @@ func New(host string) (*Manager, error) {
 	}
 	return &Manager{api: api, host: host}, nil
 }
+
+// UseInventory makes Snapshot and Resolve answer from inv while it is in
+// sync, and has every change this Manager makes refresh inv at once. Call it
+// before the Manager is shared between goroutines.
+func (m *Manager) UseInventory(inv *Inventory) { m.inv = inv }
 
 // Host returns the engine address this Manager talks to.
 func (m *Manager) Host() string { return m.host }

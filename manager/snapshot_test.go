@@ -33,6 +33,7 @@ func TestSnapshotAgreesWithEngine(t *testing.T) {
 	mine := []string{web, db, cache}
 
 	inv := NewInventory(e.m)
+	e.m.UseInventory(inv)
 	rec := newRecorder()
 	w := e.m.Watch(inv.Handle, rec.handle)
 	inv.Start(t.Context())

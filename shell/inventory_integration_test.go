@@ -51,6 +51,7 @@ func inventoryEngine(t *testing.T) (*manager.Manager, *manager.Inventory, *notif
 		t.Fatal(err)
 	}
 	inv := manager.NewInventory(mgr)
+	mgr.UseInventory(inv)
 	updates := newNotifier()
 	inv.OnUpdate = func(string) { updates.notify() }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -208,6 +209,7 @@ func TestInventoryUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	inv := manager.NewInventory(mgr)
+	mgr.UseInventory(inv)
 	ctx, cancel := context.WithCancel(context.Background())
 	inv.Start(ctx)
 	state := make(chan manager.Event, 16)
