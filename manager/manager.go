@@ -67,6 +67,9 @@ func New(host string) (*Manager, error) {
 	if host == "" {
 		host = DefaultHost
 	}
+	if scheme, _, ok := strings.Cut(host, "://"); !ok || (scheme != "unix" && scheme != "tcp" && scheme != "http" && scheme != "https") {
+		return nil, fmt.Errorf("docker host %q: use unix:///path/to/docker.sock or tcp://host:port", host)
+	}
 	api, err := client.New(
 		client.WithTLSClientConfigFromEnv(),
 		client.WithHost(host),
