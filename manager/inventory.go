@@ -339,6 +339,7 @@ func fromInspect(in container.InspectResponse) Container {
 	}
 	s.Mounts = in.Mounts
 	if in.NetworkSettings != nil {
+		s.NetworkSettings = &container.NetworkSettingsSummary{Networks: in.NetworkSettings.Networks}
 		for port, bindings := range in.NetworkSettings.Ports {
 			if len(bindings) == 0 {
 				s.Ports = append(s.Ports, container.PortSummary{PrivatePort: port.Num(), Type: string(port.Proto())})

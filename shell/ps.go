@@ -217,17 +217,63 @@ func (r containerRow) JSON() map[string]any {
 	}
 	sort.Strings(labels)
 	return map[string]any{
-		"ID":         r.ID(),
-		"Image":      r.c.Image,
-		"Command":    r.Command(),
-		"CreatedAt":  time.Unix(r.c.Created, 0).Format("2006-01-02 15:04:05 -0700 MST"),
-		"RunningFor": r.Created(),
-		"Status":     r.c.Status,
-		"State":      string(r.c.State),
-		"Ports":      r.Ports(),
-		"Names":      r.Names(),
-		"Labels":     strings.Join(labels, ","),
+		"ID":           r.ID(),
+		"Image":        r.c.Image,
+		"Command":      r.Command(),
+		"CreatedAt":    time.Unix(r.c.Created, 0).Format("2006-01-02 15:04:05 -0700 MST"),
+		"RunningFor":   r.Created(),
+		"Status":       r.c.Status,
+		"State":        string(r.c.State),
+		"Ports":        r.Ports(),
+		"Names":        r.Names(),
+		"Labels":       strings.Join(labels, ","),
+		"Networks":     r.Networks(),
+		"Mounts":       r.Mounts(),
+		"LocalVolumes": strconv.Itoa(r.LocalVolumes()),
+		"Size":         "0B", // as docker without --size
+		"Platform":     nil,
 	}
+}
+
+// Networks lists the networks the container is attached to, by name.
+func (r containerRow) Networks() string {
+	if r.c.NetworkSettings == nil {
+		return ""
+	}
+	names := make([]string, 0, len(r.c.NetworkSettings.Networks))
+	for n := range r.c.NetworkSettings.Networks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ",")
+}
+
+// Mounts lists the container's mounts by volume name, else by source,
+// each cut to 15 characters unless --no-trunc, as docker does.
+func (r containerRow) Mounts() string {
+	var out []string
+	for _, m := range r.c.Mounts {
+		name := m.Name
+		if name == "" {
+			name = m.Source
+		}
+		if !r.noTrunc {
+			name = ellipsis(name, 15)
+		}
+		out = append(out, name)
+	}
+	return strings.Join(out, ",")
+}
+
+// LocalVolumes counts the container's volumes of the local driver.
+func (r containerRow) LocalVolumes() int {
+	n := 0
+	for _, m := range r.c.Mounts {
+		if m.Driver == "local" {
+			n++
+		}
+	}
+	return n
 }
 
 // ellipsis shortens s to at most n runes, ending in "…" when cut.
