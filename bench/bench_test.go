@@ -60,12 +60,10 @@ func interactive(b *testing.B) (*manager.Manager, *shell.Cache) {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	inv := manager.NewInventory(mgr)
-	mgr.UseInventory(inv)
-	inv.Start(ctx)
-	cache := shell.NewCache(inv, mgr.Images)
+	cache := shell.NewCache(mgr)
+	cache.Start(ctx)
 	synced := make(chan struct{}, 1)
-	w := mgr.Watch(inv.Handle, cache.Handle, func(ev manager.Event) {
+	live := manager.NewLive(mgr, cache.Handle, func(ev manager.Event) {
 		if ev.Resync {
 			select {
 			case synced <- struct{}{}:
@@ -73,10 +71,10 @@ func interactive(b *testing.B) (*manager.Manager, *shell.Cache) {
 			}
 		}
 	})
-	w.Start(ctx)
+	live.Start(ctx)
 	b.Cleanup(func() {
-		w.Stop()
-		inv.Stop()
+		live.Stop()
+		cache.Stop()
 		cancel()
 		mgr.Close()
 	})

@@ -136,24 +136,13 @@ func TestFromInspect(t *testing.T) {
 	}
 }
 
-// liveInventory runs an Inventory fed by a Watcher on the real engine, and
-// returns once it has synced. updates receives every ID the inventory stores
+// liveInventory follows the real engine for m (NewLive), and returns its
+// Inventory once it has synced. updates receives every ID the inventory stores
 // or drops.
 func liveInventory(t *testing.T, m *Manager) (*Inventory, <-chan string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	inv := NewInventory(m)
-	m.UseInventory(inv)
-	updates := make(chan string, 1024)
-	inv.OnUpdate = func(id string) {
-		select {
-		case updates <- id:
-		default:
-		}
-	}
-	inv.Start(ctx)
 	synced := make(chan struct{}, 1)
-	w := m.Watch(inv.Handle, func(ev Event) {
+	live := NewLive(m, func(ev Event) {
 		if ev.Resync {
 			select {
 			case synced <- struct{}{}:
@@ -161,10 +150,18 @@ func liveInventory(t *testing.T, m *Manager) (*Inventory, <-chan string) {
 			}
 		}
 	})
-	w.Start(ctx)
+	inv := live.Inventory()
+	updates := make(chan string, 1024)
+	inv.OnUpdate = func(id string) {
+		select {
+		case updates <- id:
+		default:
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	live.Start(ctx)
 	t.Cleanup(func() {
-		w.Stop()
-		inv.Stop()
+		live.Stop()
 		cancel()
 	})
 	select {

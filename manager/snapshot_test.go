@@ -32,16 +32,11 @@ func TestSnapshotAgreesWithEngine(t *testing.T) {
 	cache := e.create(t, token+"-cache", cacheCfg, nil) // never started
 	mine := []string{web, db, cache}
 
-	inv := NewInventory(e.m)
-	e.m.UseInventory(inv)
 	rec := newRecorder()
-	w := e.m.Watch(inv.Handle, rec.handle)
-	inv.Start(t.Context())
-	w.Start(t.Context())
-	t.Cleanup(func() {
-		w.Stop()
-		inv.Stop()
-	})
+	live := NewLive(e.m, rec.handle)
+	inv := live.Inventory()
+	live.Start(t.Context())
+	t.Cleanup(live.Stop)
 	// Handlers run in order: once rec has the Resync, inv has it too.
 	rec.wait(t, 0, "Resync", isResync)
 

@@ -13,13 +13,12 @@ import (
 	"github.com/dockman/dockman/manager"
 )
 
-// Cache serves completion: container names from the manager's Inventory,
+// Cache serves completion: container names from the Manager's inventory,
 // image names from its own list, refreshed when image events say they
 // changed. Docker events keep both fresh, so pressing Tab reads memory and
 // never waits on the engine.
 type Cache struct {
-	inv    *manager.Inventory
-	images func(ctx context.Context, all bool) ([]image.Summary, error)
+	src CacheSource
 
 	mu         sync.RWMutex
 	imageNames []string
@@ -35,10 +34,20 @@ type cachedContainer struct {
 	State           container.ContainerState
 }
 
-// NewCache returns a cache reading containers from inv and listing images
-// with images when image events say they changed.
-func NewCache(inv *manager.Inventory, images func(ctx context.Context, all bool) ([]image.Summary, error)) *Cache {
-	return &Cache{inv: inv, images: images, refresh: make(chan struct{}, 1)}
+// CacheSource is what the Cache reads; *manager.Manager provides it.
+type CacheSource interface {
+	// Cached returns containers from memory only, false when it has none.
+	Cached(opts manager.ListOptions) ([]manager.Container, bool)
+	Images(ctx context.Context, all bool) ([]image.Summary, error)
+}
+
+var _ CacheSource = (*manager.Manager)(nil)
+
+// NewCache returns a cache reading containers from src's memory and
+// listing images from src when image events say they changed. Feed it
+// events with Handle and run its refresher with Start.
+func NewCache(src CacheSource) *Cache {
+	return &Cache{src: src, refresh: make(chan struct{}, 1)}
 }
 
 // Start runs the image refresher, which lists images after each resync or
@@ -53,7 +62,7 @@ func (c *Cache) Start(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-c.refresh:
-				list, err := c.images(ctx, false)
+				list, err := c.src.Images(ctx, false)
 				if err != nil {
 					continue // the resync after the engine returns retries
 				}
@@ -101,10 +110,7 @@ func (c *Cache) setImages(list []image.Summary) {
 
 // containers returns the known containers that keep accepts, by name.
 func (c *Cache) containers(keep func(container.ContainerState) bool) []cachedContainer {
-	if c.inv == nil {
-		return nil
-	}
-	list, _ := c.inv.List(manager.ListOptions{All: true})
+	list, _ := c.src.Cached(manager.ListOptions{All: true})
 	out := make([]cachedContainer, 0, len(list))
 	for _, cc := range list {
 		if keep == nil || keep(cc.State) {

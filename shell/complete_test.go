@@ -19,9 +19,9 @@ func testCache(t testing.TB) *Cache {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv := manager.NewInventory(m)
-	c := NewCache(inv, nil)
-	inv.Handle(manager.Event{Resync: true, Containers: []container.Summary{
+	live := manager.NewLive(m) // never started: fed by hand below
+	c := NewCache(m)
+	live.Inventory().Handle(manager.Event{Resync: true, Containers: []container.Summary{
 		{ID: "aaaa1111" + pad, Names: []string{"/web"}, Image: "nginx", State: container.StateRunning},
 		{ID: "bbbb2222" + pad, Names: []string{"/db"}, Image: "postgres", State: container.StateExited},
 		{ID: "cccc3333" + pad, Names: []string{"/api"}, Image: "api:1", State: container.StateRunning},

@@ -50,24 +50,22 @@ func inventoryEngine(t *testing.T) (*manager.Manager, *manager.Inventory, *notif
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv := manager.NewInventory(mgr)
-	mgr.UseInventory(inv)
-	updates := newNotifier()
-	inv.OnUpdate = func(string) { updates.notify() }
-	ctx, cancel := context.WithCancel(context.Background())
-	inv.Start(ctx)
 	synced := make(chan struct{})
 	var once sync.Once
-	// Handlers run in order: once this one sees the resync, so has inv.
-	w := mgr.Watch(inv.Handle, func(ev manager.Event) {
+	// Handlers run after the inventory's: once this one sees the resync,
+	// so has the inventory.
+	live := manager.NewLive(mgr, func(ev manager.Event) {
 		if ev.Resync {
 			once.Do(func() { close(synced) })
 		}
 	})
-	w.Start(ctx)
+	inv := live.Inventory()
+	updates := newNotifier()
+	inv.OnUpdate = func(string) { updates.notify() }
+	ctx, cancel := context.WithCancel(context.Background())
+	live.Start(ctx)
 	t.Cleanup(func() {
-		w.Stop()
-		inv.Stop()
+		live.Stop()
 		cancel()
 		_ = mgr.Close()
 	})
@@ -208,12 +206,8 @@ func TestInventoryUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv := manager.NewInventory(mgr)
-	mgr.UseInventory(inv)
-	ctx, cancel := context.WithCancel(context.Background())
-	inv.Start(ctx)
 	state := make(chan manager.Event, 16)
-	w := mgr.Watch(inv.Handle, func(ev manager.Event) {
+	live := manager.NewLive(mgr, func(ev manager.Event) {
 		if ev.Resync || ev.Lost {
 			select {
 			case state <- manager.Event{Resync: ev.Resync, Lost: ev.Lost}:
@@ -221,10 +215,10 @@ func TestInventoryUnreachable(t *testing.T) {
 			}
 		}
 	})
-	w.Start(ctx)
+	ctx, cancel := context.WithCancel(context.Background())
+	live.Start(ctx)
 	t.Cleanup(func() {
-		w.Stop()
-		inv.Stop()
+		live.Stop()
 		cancel()
 		_ = mgr.Close()
 	})
