@@ -52,7 +52,7 @@ func fleet(b *testing.B) {
 
 // interactive wires a Manager the way the interactive shell does: an
 // Inventory and a completion Cache fed by the event Watcher. It returns once
-// the inventory has synced.
+// the inventory has synced and inspected every container.
 func interactive(b *testing.B) (*manager.Manager, *shell.Cache) {
 	b.Helper()
 	mgr, err := manager.New(testenv.Host())
@@ -71,6 +71,13 @@ func interactive(b *testing.B) (*manager.Manager, *shell.Cache) {
 			}
 		}
 	})
+	updated := make(chan struct{}, 1)
+	live.Inventory().OnUpdate = func(string) {
+		select {
+		case updated <- struct{}{}:
+		default:
+		}
+	}
 	live.Start(ctx)
 	b.Cleanup(func() {
 		live.Stop()
@@ -82,6 +89,15 @@ func interactive(b *testing.B) (*manager.Manager, *shell.Cache) {
 	case <-synced:
 	case <-time.After(30 * time.Second):
 		b.Fatal("inventory never synced")
+	}
+	// Then every container is inspected once; measure the steady state.
+	deadline := time.After(60 * time.Second)
+	for !live.Inventory().Settled() {
+		select {
+		case <-updated:
+		case <-deadline:
+			b.Fatal("inventory never settled")
+		}
 	}
 	return mgr, cache
 }

@@ -140,3 +140,44 @@ func TestResolveTrustsInventoryForNamesOnly(t *testing.T) {
 }
 
 const pad58 = "0000000000000000000000000000000000000000000000000000000000"
+
+// TestSnapshotWaitsForInspects: entries known only from a list are ordered
+// to the second and carry a frozen status, so Snapshot asks the engine until
+// the inventory has inspected them, then answers from memory.
+func TestSnapshotWaitsForInspects(t *testing.T) {
+	web := container.Summary{ID: "abc111" + pad58, Names: []string{"/web"}, State: container.StateRunning, Status: "Up 1 second"}
+	lists := 0
+	api := &fakeAPI{
+		list: func(client.ContainerListOptions) ([]container.Summary, error) {
+			lists++
+			return []container.Summary{web}, nil
+		},
+		inspect: func(id string) (container.InspectResponse, error) {
+			return container.InspectResponse{
+				ID: id, Name: "/web", Created: "2026-11-22T10:00:00.5Z",
+				State:  &container.State{Status: container.StateRunning, StartedAt: "2026-11-22T10:00:01Z"},
+				Config: &container.Config{Image: "busybox"},
+			}, nil
+		},
+	}
+	m := &Manager{api: api, host: "fake://"}
+	live := NewLive(m)
+	live.Inventory().Handle(Event{Resync: true, Containers: []container.Summary{web}})
+	ctx := context.Background()
+
+	if _, err := m.Snapshot(ctx, ListOptions{All: true}); err != nil || lists != 1 {
+		t.Fatalf("before inspects: err %v, engine lists %d, want 1", err, lists)
+	}
+	if live.Inventory().Settled() {
+		t.Error("Settled before any inspect")
+	}
+	live.Inventory().refresh(ctx, web.ID)
+	if !live.Inventory().Settled() {
+		t.Error("not Settled after inspecting every container")
+	}
+	lists = 0
+	got, err := m.Snapshot(ctx, ListOptions{All: true})
+	if err != nil || lists != 0 || len(got) != 1 || !strings.HasPrefix(got[0].Status, "Up ") {
+		t.Errorf("after inspects: %+v, err %v, engine lists %d, want 0", got, err, lists)
+	}
+}

@@ -206,6 +206,22 @@ func (inv *Inventory) applyResync(ev Event) []string {
 	return stale
 }
 
+// Settled reports whether the inventory is in sync and has inspected every
+// container, so that Snapshot answers from memory without filters.
+func (inv *Inventory) Settled() bool {
+	inv.mu.RLock()
+	defer inv.mu.RUnlock()
+	if !inv.synced {
+		return false
+	}
+	for _, c := range inv.items {
+		if !c.Detailed {
+			return false
+		}
+	}
+	return true
+}
+
 // Synced reports whether the inventory reflects the engine.
 func (inv *Inventory) Synced() bool {
 	inv.mu.RLock()
