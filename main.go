@@ -113,6 +113,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dockman: %v\n", err)
 		return 1
 	}
+	if sig, ok := sh.Signal().(syscall.Signal); ok {
+		return 128 + int(sig) // as a shell reports a death by signal
+	}
 	return 0
 }
 

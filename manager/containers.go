@@ -35,14 +35,15 @@ func (m *Manager) Containers(ctx context.Context, opts ListOptions) ([]container
 }
 
 // Snapshot lists containers like Containers, but from the Inventory when
-// one is attached, in sync, able to evaluate the filters, and has inspected
-// every container listed; otherwise from the engine. (An entry known only
-// from a list has its creation time to the second and a status text frozen
-// when listed: ps would order and describe it less exactly than docker.)
+// one is attached, in sync, able to evaluate the filters, has inspected
+// every container listed and knows which image each reference names;
+// otherwise from the engine. (An entry known only from a list has its
+// creation time to the second and a status text frozen when listed: ps
+// would order and describe it less exactly than docker.)
 // The STATUS text is computed now either way.
 func (m *Manager) Snapshot(ctx context.Context, opts ListOptions) ([]Container, error) {
 	if m.inv != nil {
-		if list, ok := m.inv.List(opts); ok && allDetailed(list) {
+		if list, ok := m.inv.List(opts); ok && m.inv.exact(list) {
 			now := time.Now()
 			for i := range list {
 				list[i].Status = list[i].StatusText(now)
@@ -102,15 +103,6 @@ func (m *Manager) Resolve(ctx context.Context, refs ...string) ([]Resolved, erro
 func exactMatch(c container.Summary, ref string) bool {
 	ref = strings.TrimSpace(ref)
 	return c.ID == ref || Name(c) == strings.TrimPrefix(ref, "/")
-}
-
-func allDetailed(list []Container) bool {
-	for _, c := range list {
-		if !c.Detailed {
-			return false
-		}
-	}
-	return true
 }
 
 func summaries(list []Container) []container.Summary {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/client"
 )
 
@@ -16,6 +17,7 @@ import (
 type fakeAPI struct {
 	list    func(client.ContainerListOptions) ([]container.Summary, error)
 	inspect func(id string) (container.InspectResponse, error)
+	images  func() ([]image.Summary, error)
 }
 
 var _ engineAPI = (*fakeAPI)(nil)
@@ -63,7 +65,11 @@ func (f *fakeAPI) ContainerLogs(context.Context, string, client.ContainerLogsOpt
 }
 
 func (f *fakeAPI) ImageList(context.Context, client.ImageListOptions) (client.ImageListResult, error) {
-	return client.ImageListResult{}, errNoFake
+	if f.images == nil {
+		return client.ImageListResult{}, errNoFake
+	}
+	items, err := f.images()
+	return client.ImageListResult{Items: items}, err
 }
 
 func (f *fakeAPI) ImageInspect(context.Context, string, ...client.ImageInspectOption) (client.ImageInspectResult, error) {
@@ -152,9 +158,12 @@ func TestSnapshotWaitsForInspects(t *testing.T) {
 			lists++
 			return []container.Summary{web}, nil
 		},
+		images: func() ([]image.Summary, error) {
+			return []image.Summary{{ID: "sha256:bb", RepoTags: []string{"busybox:latest"}}}, nil
+		},
 		inspect: func(id string) (container.InspectResponse, error) {
 			return container.InspectResponse{
-				ID: id, Name: "/web", Created: "2026-11-22T10:00:00.5Z",
+				ID: id, Name: "/web", Created: "2026-11-22T10:00:00.5Z", Image: "sha256:bb",
 				State:  &container.State{Status: container.StateRunning, StartedAt: "2026-11-22T10:00:01Z"},
 				Config: &container.Config{Image: "busybox"},
 			}, nil
@@ -172,12 +181,26 @@ func TestSnapshotWaitsForInspects(t *testing.T) {
 		t.Error("Settled before any inspect")
 	}
 	live.Inventory().refresh(ctx, web.ID)
+	if live.Inventory().Settled() {
+		t.Error("Settled before the images are known")
+	}
+	live.Inventory().refreshImages(ctx)
 	if !live.Inventory().Settled() {
 		t.Error("not Settled after inspecting every container")
 	}
 	lists = 0
 	got, err := m.Snapshot(ctx, ListOptions{All: true})
-	if err != nil || lists != 0 || len(got) != 1 || !strings.HasPrefix(got[0].Status, "Up ") {
+	if err != nil || lists != 0 || len(got) != 1 || !strings.HasPrefix(got[0].Status, "Up ") || got[0].Image != "busybox" {
 		t.Errorf("after inspects: %+v, err %v, engine lists %d, want 0", got, err, lists)
+	}
+
+	// The tag moves on to another image: the IMAGE column shows the ID the
+	// container still runs, as docker's does.
+	api.images = func() ([]image.Summary, error) {
+		return []image.Summary{{ID: "sha256:cc", RepoTags: []string{"busybox:latest"}}, {ID: "sha256:bb"}}, nil
+	}
+	live.Inventory().refreshImages(ctx)
+	if got, _ := m.Snapshot(ctx, ListOptions{All: true}); len(got) != 1 || got[0].Image != "sha256:bb" {
+		t.Errorf("after the tag moved: IMAGE %q, want sha256:bb", got[0].Image)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distribution/reference"
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
@@ -93,9 +94,11 @@ type Inventory struct {
 	// listed before the removal does not bring them back.
 	gone map[string]time.Time
 
-	// refreshMu serializes inspect-and-store, so that an older inspect never
-	// overwrites a newer one, nor resurrects a removed container.
-	refreshMu sync.Mutex
+	// images maps each image reference ("repo:tag", "repo@digest", in
+	// normalized form) to the image ID it now names, so that the IMAGE column
+	// shows an ID, as docker's does, once a container's tag has moved on.
+	images       map[string]string
+	imagesLoaded bool
 
 	qmu     sync.Mutex
 	queued  map[string]bool // IDs waiting for an inspect, de-duplicated
@@ -134,6 +137,10 @@ func (inv *Inventory) Start(ctx context.Context) {
 					continue
 				}
 			}
+			if id == imagesKey {
+				inv.refreshImages(ctx)
+				continue
+			}
 			inv.refresh(ctx, id)
 		}
 	}()
@@ -155,9 +162,12 @@ func (inv *Inventory) Handle(ev Event) {
 		inv.synced = false
 		inv.mu.Unlock()
 	case ev.Resync:
+		inv.enqueue(imagesKey)
 		for _, id := range inv.applyResync(ev) {
 			inv.enqueue(id)
 		}
+	case ev.Type == events.ImageEventType:
+		inv.enqueue(imagesKey)
 	case ev.Type == events.ContainerEventType:
 		// destroy too: the inspect's "not found" drops the entry, and the
 		// watcher's goroutine never waits on an inspect under way.
@@ -182,7 +192,10 @@ func (inv *Inventory) applyResync(ev Event) []string {
 		switch {
 		case known && old.learned.After(ev.ListedAt):
 			fresh[s.ID] = old
-		case known && old.Detailed && old.State == s.State && slices.Equal(old.Names, s.Names):
+		case known && old.Detailed && old.State == s.State && slices.Equal(old.Names, s.Names) &&
+			old.StatusText(ev.ListedAt) == s.Status:
+			// Nothing changed that the list shows (a missed restart would
+			// show in the status's duration).
 			fresh[s.ID] = old
 		default:
 			// The engine lists newest first; within one second, keep its
@@ -211,7 +224,7 @@ func (inv *Inventory) applyResync(ev Event) []string {
 func (inv *Inventory) Settled() bool {
 	inv.mu.RLock()
 	defer inv.mu.RUnlock()
-	if !inv.synced {
+	if !inv.synced || !inv.imagesLoaded {
 		return false
 	}
 	for _, c := range inv.items {
@@ -247,6 +260,7 @@ func (inv *Inventory) List(opts ListOptions) ([]Container, bool) {
 	out := make([]Container, 0, len(inv.items))
 	for _, c := range inv.items {
 		if (all || IsUp(c.State)) && match(c) {
+			c.Image = inv.imageColumn(c)
 			out = append(out, c)
 		}
 	}
@@ -291,26 +305,119 @@ func (inv *Inventory) next() (string, bool) {
 	return id, true
 }
 
+// inspectTimeout bounds one inspect. The engine answers an inspect only
+// once it holds the container's lock, which a stuck operation (a stalled
+// `docker cp`) can keep; ps and the other commands must not wait on that.
+const inspectTimeout = 5 * time.Second
+
 // refresh inspects one container and stores what it finds; a container
-// that is gone is forgotten. Errors other than "not found" leave the entry
-// as it was: the next resync corrects it.
+// that is gone is dropped. Knowledge asked for later wins: a result is not
+// stored over an entry learned after this inspect was asked for, nor for a
+// container found gone since, so concurrent refreshes need no lock. An
+// inspect that fails otherwise marks the entry as not inspected, so ps asks
+// the engine until an event or a resync brings it back.
 func (inv *Inventory) refresh(ctx context.Context, id string) {
-	inv.refreshMu.Lock()
-	defer inv.refreshMu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, inspectTimeout)
+	defer cancel()
 	asked := time.Now()
 	res, err := inv.m.api.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		if IsNotFound(err) {
 			inv.drop(id, asked)
+			return
 		}
+		inv.mu.Lock()
+		if c, ok := inv.items[id]; ok && !c.learned.After(asked) {
+			c.Detailed = false
+			inv.items[id] = c
+		}
+		inv.mu.Unlock()
 		return
 	}
 	c := fromInspect(res.Container)
 	c.learned = asked
+	id = c.ID // the caller may have named it otherwise
 	inv.mu.Lock()
+	if at, gone := inv.gone[id]; gone && !at.Before(asked) {
+		inv.mu.Unlock()
+		return
+	}
+	if old, ok := inv.items[id]; ok && old.learned.After(asked) {
+		inv.mu.Unlock()
+		return
+	}
 	inv.items[id] = c
 	inv.mu.Unlock()
 	inv.updated(id)
+}
+
+// imagesKey is the queue entry that asks the worker to re-list images.
+const imagesKey = "images"
+
+// refreshImages re-lists images to learn which ID each reference names.
+func (inv *Inventory) refreshImages(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, inspectTimeout)
+	defer cancel()
+	res, err := inv.m.api.ImageList(ctx, client.ImageListOptions{})
+	if err != nil {
+		return // the next image event or resync tries again
+	}
+	refs := map[string]string{}
+	for _, img := range res.Items {
+		for _, r := range append(append([]string(nil), img.RepoTags...), img.RepoDigests...) {
+			if n, ok := normalizeRef(r); ok {
+				refs[n] = img.ID
+			}
+		}
+	}
+	inv.mu.Lock()
+	inv.images, inv.imagesLoaded = refs, true
+	inv.mu.Unlock()
+	inv.updated(imagesKey)
+}
+
+// normalizeRef spells an image reference the one way the engine keys it:
+// "busybox" and "docker.io/library/busybox:latest" are the same.
+func normalizeRef(ref string) (string, bool) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return "", false
+	}
+	return reference.TagNameOnly(named).String(), true
+}
+
+// imageColumn is what docker's list shows as a container's IMAGE: the
+// reference it was created from while that still names its image, else the
+// image's ID. Call with inv.mu held.
+func (inv *Inventory) imageColumn(c Container) string {
+	ref := c.Image
+	if !c.Detailed || ref == "" || ref == c.ImageID {
+		return ref
+	}
+	if strings.HasPrefix(strings.TrimPrefix(c.ImageID, "sha256:"), strings.TrimPrefix(ref, "sha256:")) {
+		return ref // created from an ID (or a prefix of it)
+	}
+	if n, ok := normalizeRef(ref); !inv.imagesLoaded || (ok && inv.images[n] == c.ImageID) {
+		return ref
+	}
+	return c.ImageID
+}
+
+// exact reports whether list, returned by List, is as the engine would list
+// it: every entry inspected and the image references known.
+func (inv *Inventory) exact(list []Container) bool {
+	inv.mu.RLock()
+	loaded := inv.imagesLoaded
+	inv.mu.RUnlock()
+	if !loaded {
+		return false
+	}
+	for _, c := range list {
+		if !c.Detailed {
+			return false
+		}
+	}
+	return true
 }
 
 // drop removes a container found gone at the given time.
@@ -329,8 +436,6 @@ func (inv *Inventory) updated(id string) {
 }
 
 func (inv *Inventory) forget(id string) {
-	inv.refreshMu.Lock()
-	defer inv.refreshMu.Unlock()
 	inv.drop(id, time.Now())
 }
 

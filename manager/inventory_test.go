@@ -264,21 +264,23 @@ func TestApplyResyncKeepsNewerKnowledge(t *testing.T) {
 	listed := t0.Add(-time.Second) // the resync's list was taken before what follows
 	inv.mu.Lock()
 	inv.items = map[string]Container{
-		"fresh":    {Summary: container.Summary{ID: "fresh", Names: []string{"/fresh"}, State: container.StateExited}, Detailed: true, learned: t0},
-		"new":      {Summary: container.Summary{ID: "new", Names: []string{"/new"}, State: container.StateCreated}, Detailed: true, learned: t0},
-		"same":     {Summary: container.Summary{ID: "same", Names: []string{"/same"}, State: container.StateRunning}, Detailed: true, learned: listed.Add(-time.Hour)},
-		"changed":  {Summary: container.Summary{ID: "changed", Names: []string{"/changed"}, State: container.StateRunning}, Detailed: true, learned: listed.Add(-time.Hour)},
-		"vanished": {Summary: container.Summary{ID: "vanished", Names: []string{"/vanished"}, State: container.StateRunning}, Detailed: true, learned: listed.Add(-time.Hour)},
+		"fresh":     {Summary: container.Summary{ID: "fresh", Names: []string{"/fresh"}, State: container.StateExited}, Detailed: true, learned: t0},
+		"new":       {Summary: container.Summary{ID: "new", Names: []string{"/new"}, State: container.StateCreated}, Detailed: true, learned: t0},
+		"same":      {Summary: container.Summary{ID: "same", Names: []string{"/same"}, State: container.StateRunning}, Detailed: true, StartedAt: listed.Add(-time.Hour), learned: listed.Add(-time.Hour)},
+		"restarted": {Summary: container.Summary{ID: "restarted", Names: []string{"/restarted"}, State: container.StateRunning}, Detailed: true, StartedAt: listed.Add(-time.Hour), learned: listed.Add(-time.Hour)},
+		"changed":   {Summary: container.Summary{ID: "changed", Names: []string{"/changed"}, State: container.StateRunning}, Detailed: true, learned: listed.Add(-time.Hour)},
+		"vanished":  {Summary: container.Summary{ID: "vanished", Names: []string{"/vanished"}, State: container.StateRunning}, Detailed: true, learned: listed.Add(-time.Hour)},
 	}
 	inv.gone = map[string]time.Time{"removed": t0}
 	inv.mu.Unlock()
 
 	stale := inv.applyResync(Event{Resync: true, ListedAt: listed, Containers: []container.Summary{
-		{ID: "fresh", Names: []string{"/fresh"}, State: container.StateRunning},     // stopped since: keep ours
-		{ID: "removed", Names: []string{"/removed"}, State: container.StateRunning}, // removed since: stay gone
-		{ID: "same", Names: []string{"/same"}, State: container.StateRunning},       // unchanged: keep, no inspect
-		{ID: "changed", Names: []string{"/changed"}, State: container.StateExited},  // changed: take, inspect
-		{ID: "other", Names: []string{"/other"}, State: container.StateExited},      // unknown: take, inspect
+		{ID: "fresh", Names: []string{"/fresh"}, State: container.StateRunning},                                 // stopped since: keep ours
+		{ID: "removed", Names: []string{"/removed"}, State: container.StateRunning},                             // removed since: stay gone
+		{ID: "same", Names: []string{"/same"}, State: container.StateRunning, Status: "Up About an hour"},       // unchanged: keep, no inspect
+		{ID: "restarted", Names: []string{"/restarted"}, State: container.StateRunning, Status: "Up 2 seconds"}, // restarted unseen: inspect
+		{ID: "changed", Names: []string{"/changed"}, State: container.StateExited},                              // changed: take, inspect
+		{ID: "other", Names: []string{"/other"}, State: container.StateExited},                                  // unknown: take, inspect
 	}})
 	list, ok := inv.List(ListOptions{All: true})
 	if !ok {
@@ -289,14 +291,14 @@ func TestApplyResyncKeepsNewerKnowledge(t *testing.T) {
 		got[c.ID] = c.State
 	}
 	want := map[string]container.ContainerState{
-		"fresh": container.StateExited, "new": container.StateCreated, "same": container.StateRunning,
+		"fresh": container.StateExited, "new": container.StateCreated, "same": container.StateRunning, "restarted": container.StateRunning,
 		"changed": container.StateExited, "other": container.StateExited,
 	}
 	if !maps.Equal(got, want) {
 		t.Errorf("after resync: %v, want %v", got, want)
 	}
 	slices.Sort(stale)
-	if !slices.Equal(stale, []string{"changed", "other"}) {
-		t.Errorf("to inspect: %q, want [changed other]", stale)
+	if !slices.Equal(stale, []string{"changed", "other", "restarted"}) {
+		t.Errorf("to inspect: %q, want [changed other restarted]", stale)
 	}
 }

@@ -56,23 +56,11 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 			}
 		}
 		// While a command runs nobody reads go-prompt's signal channel, so
-		// catch SIGTERM and SIGHUP here too: they end the command and then
-		// the shell, through go-prompt's normal exit (and our teardown).
-		quit := make(chan os.Signal, 1)
-		signal.Notify(quit, syscall.SIGTERM, syscall.SIGHUP)
-		defer signal.Stop(quit)
-		cmdCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-		defer stop()
-		_ = s.Execute(cmdCtx, line) // failures are printed by Execute
-		select {
-		case <-quit:
-			s.exited = true
-		default:
-			if cmdCtx.Err() != nil && ctx.Err() == nil {
-				// Ctrl-C: the terminal echoed ^C where the output stopped.
-				// End that line, so that the prompt starts one of its own.
-				fmt.Fprintln(s.out)
-			}
+		// catch the signals here: Ctrl-C (SIGINT) ends the command; SIGTERM
+		// and SIGHUP end it and then the shell, through go-prompt's normal
+		// exit (and our teardown).
+		if sig := s.runInterruptible(ctx, line); sig != nil {
+			s.exited, s.signal = true, sig
 		}
 	}
 	completer := func(d prompt.Document) []prompt.Suggest {
@@ -102,6 +90,42 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 		// go-prompt drew a fresh prompt before it saw the exit: erase it,
 		// so the caller's shell prompt does not follow "dockman> ".
 		fmt.Fprint(s.out, "\r\x1b[2K")
+	}
+	return nil
+}
+
+// runInterruptible executes line with a context that SIGINT, SIGTERM and
+// SIGHUP cancel. It returns the signal that asked the shell to end, if any.
+func (s *Shell) runInterruptible(ctx context.Context, line string) os.Signal {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	cmdCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	got := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	watched := make(chan struct{})
+	go func() { // ends when the command does: waited for below
+		defer close(watched)
+		select {
+		case sig := <-sigs:
+			got <- sig
+			cancel()
+		case <-done:
+		}
+	}()
+	_ = s.Execute(cmdCtx, line) // failures are printed by Execute
+	close(done)
+	<-watched
+	select {
+	case sig := <-got:
+		if sig != os.Interrupt {
+			return sig
+		}
+		// Ctrl-C: the terminal echoed ^C where the output stopped. End
+		// that line, so that the prompt starts one of its own.
+		fmt.Fprintln(s.out)
+	default:
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/fatih/color"
@@ -58,6 +59,7 @@ type Shell struct {
 	history  *History
 	cache    *Cache
 	exited   bool
+	signal   os.Signal // the signal that ended an interactive session
 }
 
 // New returns a Shell that runs commands against eng.
@@ -74,6 +76,10 @@ func New(eng Engine, opts Options) *Shell {
 
 // Exited reports whether an exit or quit command has run.
 func (s *Shell) Exited() bool { return s.exited }
+
+// Signal returns the signal (SIGTERM, SIGHUP) that ended the interactive
+// session while a command ran, or nil.
+func (s *Shell) Signal() os.Signal { return s.signal }
 
 // ErrFailed is returned by Execute when at least one command failed; the
 // failure itself has already been printed.
