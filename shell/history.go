@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -41,23 +42,8 @@ func OpenHistory(path string, limit int) (*History, error) {
 		return nil, fmt.Errorf("open history: %w", err)
 	}
 	w.Close()
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return h, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open history: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		if l := sc.Text(); strings.TrimSpace(l) != "" {
-			h.lines = append(h.lines, l)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read history %s: %w", path, err)
+	if h.lines, err = readLines(path); err != nil {
+		return nil, err
 	}
 	h.fileLines = len(h.lines)
 	if len(h.lines) > limit {
@@ -67,6 +53,37 @@ func OpenHistory(path string, limit int) (*History, error) {
 		}
 	}
 	return h, nil
+}
+
+// maxLine is the longest line History keeps; a longer one (a paste gone
+// wrong) is not recorded, and skipped if a file holds one.
+const maxLine = 64 * 1024
+
+// readLines returns the non-blank lines of the history file, oldest first.
+func readLines(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	defer f.Close()
+	var lines []string
+	r := bufio.NewReader(f)
+	for {
+		l, err := r.ReadString('\n')
+		l = strings.TrimRight(l, "\r\n")
+		if strings.TrimSpace(l) != "" && len(l) <= maxLine {
+			lines = append(lines, l)
+		}
+		if errors.Is(err, io.EOF) {
+			return lines, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read history %s: %w", path, err)
+		}
+	}
 }
 
 // Lines returns a copy of the history, oldest first.
@@ -82,7 +99,7 @@ func (h *History) Lines() []string {
 // failure is returned once, not on every line.
 func (h *History) Add(line string) error {
 	line = strings.TrimSpace(line)
-	if line == "" || strings.ContainsAny(line, "\r\n") {
+	if line == "" || len(line) > maxLine || strings.ContainsAny(line, "\r\n") {
 		return nil
 	}
 	h.mu.Lock()
@@ -102,12 +119,9 @@ func (h *History) Add(line string) error {
 	return err
 }
 
-// save writes line to the file, cutting the file back when it is long.
+// save appends line to the file, and cuts the file back to the newest
+// lines once it holds twice the limit (now and then, not on every line).
 func (h *History) save(line string) error {
-	if h.fileLines >= 2*h.limit {
-		// Cut the file back now and then rather than on every line.
-		return h.rewrite()
-	}
 	if err := os.MkdirAll(filepath.Dir(h.path), 0o700); err != nil {
 		return fmt.Errorf("save history: %w", err)
 	}
@@ -119,14 +133,28 @@ func (h *History) save(line string) error {
 		f.Close()
 		return fmt.Errorf("save history: %w", err)
 	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("save history: %w", err)
+	}
 	h.fileLines++
-	return f.Close()
+	if h.fileLines >= 2*h.limit {
+		return h.rewrite()
+	}
+	return nil
 }
 
 // rewrite replaces the file with the lines in memory, atomically.
 func (h *History) rewrite() error {
 	if err := os.MkdirAll(filepath.Dir(h.path), 0o700); err != nil {
 		return fmt.Errorf("save history: %w", err)
+	}
+	// Keep the file's newest lines, not just ours: another dockman may have
+	// appended since we loaded it.
+	if onDisk, err := readLines(h.path); err == nil && len(onDisk) >= len(h.lines) {
+		h.lines = onDisk
+	}
+	if len(h.lines) > h.limit {
+		h.lines = h.lines[len(h.lines)-h.limit:]
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(h.path), ".history-*")
 	if err != nil {

@@ -89,3 +89,79 @@ func TestHistoryUnwritable(t *testing.T) {
 		t.Errorf("lines = %q", got)
 	}
 }
+
+func TestHistoryLongLinesAndTwoShells(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history")
+	// A file holding a line longer than History keeps still opens.
+	long := strings.Repeat("x", maxLine+1)
+	if err := os.WriteFile(path, []byte("ps\n"+long+"\nimages\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := OpenHistory(path, 3)
+	if err != nil {
+		t.Fatalf("open with a long line: %v", err)
+	}
+	if got := a.Lines(); !reflect.DeepEqual(got, []string{"ps", "images"}) {
+		t.Errorf("lines = %q", got)
+	}
+	if err := a.Add(long); err != nil || len(a.Lines()) != 2 {
+		t.Errorf("a too long line was recorded (%v)", err)
+	}
+	// Two shells on one file: both append, and cutting the file back (at
+	// load here, or when one has written twice the limit) keeps the newest
+	// lines of both.
+	b, err := OpenHistory(path, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"b1", "b2", "b3"} {
+		if err := b.Add(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Add("a1"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenHistory(path, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Lines(), []string{"b2", "b3", "a1"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("after both = %q, want %q", got, want)
+	}
+}
+
+func TestHistoryRewriteKeepsOthersLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history")
+	a, err := OpenHistory(path, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenHistory(path, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		h    *History
+		line string
+	}{{a, "a1"}, {a, "a2"}, {a, "a3"}, {b, "b1"}} {
+		if err := step.h.Add(step.line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a's 4th line (twice the limit) makes it cut the file back: it reads
+	// the file again, so b's line survives.
+	if err := a.Add("a4"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readLines(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"b1", "a4"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("file = %q, want %q", got, want)
+	}
+	if got, want := a.Lines(), []string{"b1", "a4"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("a's lines = %q, want %q", got, want)
+	}
+}
