@@ -36,6 +36,9 @@ type Container struct {
 	// learned is when the engine was asked for this entry: an entry learned
 	// after a resync's list was taken is kept over that list's.
 	learned time.Time
+	// imageRef is Image in normalized form ("" if it is none), parsed once
+	// rather than on every List.
+	imageRef string
 }
 
 // StatusText renders the STATUS column as the engine would at now.
@@ -397,7 +400,7 @@ func (inv *Inventory) imageColumn(c Container) string {
 	if strings.HasPrefix(strings.TrimPrefix(c.ImageID, "sha256:"), strings.TrimPrefix(ref, "sha256:")) {
 		return ref // created from an ID (or a prefix of it)
 	}
-	if n, ok := normalizeRef(ref); !inv.imagesLoaded || (ok && inv.images[n] == c.ImageID) {
+	if !inv.imagesLoaded || (c.imageRef != "" && inv.images[c.imageRef] == c.ImageID) {
 		return ref
 	}
 	return c.ImageID
@@ -453,6 +456,7 @@ func fromInspect(in container.InspectResponse) Container {
 	}
 	if in.Config != nil {
 		s.Image = in.Config.Image
+		c.imageRef, _ = normalizeRef(in.Config.Image)
 		s.Labels = in.Config.Labels
 	}
 	if in.HostConfig != nil {
