@@ -130,7 +130,7 @@ func (inv *Inventory) Start(ctx context.Context) {
 	inv.started = true
 	go func() {
 		defer close(inv.done)
-		for {
+		for ctx.Err() == nil {
 			id, ok := inv.next()
 			if !ok {
 				select {
