@@ -100,12 +100,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cache := shell.NewCache(mgr)
-	cache.Start(ctx)
-	defer cache.Stop()
-	live := manager.NewLive(mgr, cache.Handle)
+	live := manager.NewLive(mgr)
 	live.Start(ctx)
 	defer live.Stop()
+	cache := shell.NewCache(mgr)
 
 	sh := shell.New(mgr, shell.Options{Out: stdout, Err: stderr, Color: useColor, History: history, Cache: cache})
 	fmt.Fprintf(stdout, "dockman %s on %s: type 'help' for commands, Ctrl-D to leave\n", version, mgr.Host())

@@ -61,9 +61,8 @@ func interactive(b *testing.B) (*manager.Manager, *shell.Cache) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cache := shell.NewCache(mgr)
-	cache.Start(ctx)
 	synced := make(chan struct{}, 1)
-	live := manager.NewLive(mgr, cache.Handle, func(ev manager.Event) {
+	live := manager.NewLive(mgr, func(ev manager.Event) {
 		if ev.Resync {
 			select {
 			case synced <- struct{}{}:
@@ -81,7 +80,6 @@ func interactive(b *testing.B) (*manager.Manager, *shell.Cache) {
 	live.Start(ctx)
 	b.Cleanup(func() {
 		live.Stop()
-		cache.Stop()
 		cancel()
 		mgr.Close()
 	})

@@ -101,6 +101,7 @@ type Inventory struct {
 	// normalized form) to the image ID it now names, so that the IMAGE column
 	// shows an ID, as docker's does, once a container's tag has moved on.
 	images       map[string]string
+	tags         []string // every "repo:tag", sorted, for completion
 	imagesLoaded bool
 
 	qmu     sync.Mutex
@@ -354,6 +355,14 @@ func (inv *Inventory) refresh(ctx context.Context, id string) {
 	inv.updated(id)
 }
 
+// ImageTags returns every image tag ("repo:tag") the engine has, as of the
+// last image event or resync.
+func (inv *Inventory) ImageTags() []string {
+	inv.mu.RLock()
+	defer inv.mu.RUnlock()
+	return append([]string(nil), inv.tags...)
+}
+
 // imagesKey is the queue entry that asks the worker to re-list images.
 const imagesKey = "images"
 
@@ -366,15 +375,22 @@ func (inv *Inventory) refreshImages(ctx context.Context) {
 		return // the next image event or resync tries again
 	}
 	refs := map[string]string{}
+	var tags []string
 	for _, img := range res.Items {
+		for _, t := range img.RepoTags {
+			if t != "<none>:<none>" {
+				tags = append(tags, t)
+			}
+		}
 		for _, r := range append(append([]string(nil), img.RepoTags...), img.RepoDigests...) {
 			if n, ok := normalizeRef(r); ok {
 				refs[n] = img.ID
 			}
 		}
 	}
+	sort.Strings(tags)
 	inv.mu.Lock()
-	inv.images, inv.imagesLoaded = refs, true
+	inv.images, inv.tags, inv.imagesLoaded = refs, tags, true
 	inv.mu.Unlock()
 	inv.updated(imagesKey)
 }

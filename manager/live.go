@@ -3,9 +3,8 @@ package manager
 import "context"
 
 // Live follows the engine for a Manager: one Watcher feeds an Inventory,
-// which the Manager then serves Snapshot, Resolve and Cached from, and any
-// other handlers (the completion cache now; the log keeper and the enforcer
-// later). It is the wiring the interactive shell and the agent share.
+// which the Manager then serves Snapshot, Resolve, Cached and CachedImages
+// from, and any other handlers (the log keeper and the enforcer later). It is the wiring the interactive shell and the agent share.
 type Live struct {
 	inv     *Inventory
 	watcher *Watcher
@@ -47,4 +46,13 @@ func (m *Manager) Cached(opts ListOptions) ([]Container, bool) {
 		return nil, false
 	}
 	return m.inv.List(opts)
+}
+
+// CachedImages returns the image tags the Inventory knows, without asking
+// the engine; nil without an Inventory.
+func (m *Manager) CachedImages() []string {
+	if m.inv == nil {
+		return nil
+	}
+	return m.inv.ImageTags()
 }

@@ -6,32 +6,35 @@ import (
 
 	prompt "github.com/c-bata/go-prompt"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/image"
 
 	"github.com/dockman/dockman/manager"
 )
 
-// testCache is a cache as the watcher would leave it: web and api running,
-// db exited, and two images.
-func testCache(t testing.TB) *Cache {
-	t.Helper()
-	m, err := manager.New("unix:///nonexistent/docker.sock") // never called
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := manager.NewLive(m) // never started: fed by hand below
-	c := NewCache(m)
-	live.Inventory().Handle(manager.Event{Resync: true, Containers: []container.Summary{
-		{ID: "aaaa1111" + pad, Names: []string{"/web"}, Image: "nginx", State: container.StateRunning},
-		{ID: "bbbb2222" + pad, Names: []string{"/db"}, Image: "postgres", State: container.StateExited},
-		{ID: "cccc3333" + pad, Names: []string{"/api"}, Image: "api:1", State: container.StateRunning},
-	}})
-	c.setImages([]image.Summary{
-		{RepoTags: []string{"nginx:latest"}},
-		{RepoTags: []string{"api:1", "api:2"}},
-		{RepoTags: []string{"<none>:<none>"}},
+// fakeSource is a CacheSource made of fixed answers.
+type fakeSource struct {
+	containers []manager.Container
+	tags       []string
+}
+
+var _ CacheSource = (*fakeSource)(nil)
+
+func (f *fakeSource) Cached(manager.ListOptions) ([]manager.Container, bool) {
+	return f.containers, true
+}
+
+func (f *fakeSource) CachedImages() []string { return f.tags }
+
+// testCache is a cache over what an inventory would hold: web and api
+// running, db exited, and three image tags.
+func testCache(testing.TB) *Cache {
+	return NewCache(&fakeSource{
+		containers: []manager.Container{
+			{Summary: container.Summary{ID: "aaaa1111" + pad, Names: []string{"/web"}, Image: "nginx", State: container.StateRunning}},
+			{Summary: container.Summary{ID: "bbbb2222" + pad, Names: []string{"/db"}, Image: "postgres", State: container.StateExited}},
+			{Summary: container.Summary{ID: "cccc3333" + pad, Names: []string{"/api"}, Image: "api:1", State: container.StateRunning}},
+		},
+		tags: []string{"api:1", "api:2", "nginx:latest"},
 	})
-	return c
 }
 
 const pad = "00000000000000000000000000000000000000000000000000000000"
