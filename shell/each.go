@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/spf13/pflag"
 )
 
 // eachContainer resolves refs with one list call, applies op to each
@@ -31,11 +32,16 @@ func eachContainer(ctx context.Context, s *Shell, refs []string, op func(ctx con
 	return errors.Join(errs...)
 }
 
-// timeoutFlag reads an optional -t/--time value: nil when not given, so the
-// engine applies the container's own stop timeout.
-func timeoutFlag(changed bool, v int) *int {
-	if !changed {
-		return nil
+// stopTimeoutFlag registers -t/--time, shared by stop and restart, and
+// returns its reader: nil when not given, so the engine applies the
+// container's own stop timeout.
+func stopTimeoutFlag(fs *pflag.FlagSet) func() *int {
+	secs := fs.IntP("time", "t", 0, "Seconds to wait before killing the container (default: the container's stop timeout)")
+	return func() *int {
+		if !fs.Changed("time") {
+			return nil
+		}
+		v := *secs
+		return &v
 	}
-	return &v
 }

@@ -15,9 +15,9 @@ var restartCommand = &Command{
 	MinArgs: 1,
 	MaxArgs: -1,
 	Setup: func(fs *pflag.FlagSet) RunFunc {
-		secs := fs.IntP("time", "t", 0, "Seconds to wait before killing the container (default: the container's stop timeout)")
+		timeout := stopTimeoutFlag(fs)
 		return func(ctx context.Context, s *Shell, args []string) error {
-			timeout := timeoutFlag(fs.Changed("time"), *secs)
+			timeout := timeout()
 			return eachContainer(ctx, s, args, func(ctx context.Context, c container.Summary) error {
 				return s.eng.Restart(ctx, c.ID, timeout)
 			})
