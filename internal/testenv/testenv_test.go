@@ -433,26 +433,6 @@ func TestRegistryPushPull(t *testing.T) {
 	}
 }
 
-// TestPushNeedsAuthHeader documents why PushToRegistry sends an X-Registry-Auth
-// header: whether the engine accepts a push without one.
-func TestPushNeedsAuthHeader(t *testing.T) {
-	c := Client(t)
-	src := BusyboxImage(t, c)
-	addr := Registry(t)
-	ref := addr + "/dmt/noauth:v1"
-	ctx := context.Background()
-	if _, err := c.ImageTag(ctx, client.ImageTagOptions{Source: src, Target: ref}); err != nil {
-		t.Fatal(err)
-	}
-	defer c.ImageRemove(ctx, ref, client.ImageRemoveOptions{})
-	resp, err := c.ImagePush(ctx, ref, client.ImagePushOptions{})
-	if err == nil {
-		_, err = drainJSONStream(resp)
-		resp.Close()
-	}
-	t.Logf("engine API %s: push without X-Registry-Auth -> err=%v", c.ClientVersion(), err)
-}
-
 func TestRegistryCleanup(t *testing.T) {
 	var addr string
 	t.Run("inner", func(t *testing.T) { addr = Registry(t) })
