@@ -210,19 +210,25 @@ func TestWatcherResyncEvery(t *testing.T) {
 	stopWatcher(t, w)
 }
 
+// watchThroughProxy starts a Watcher on the engine behind a proxy the test
+// can cut, recording every event, and waits for its first Resync.
+func watchThroughProxy(t *testing.T) (*testenv.Proxy, *recorder, *Watcher) {
+	t.Helper()
+	p := testenv.NewProxy(t)
+	p.Start()
+	rec := newRecorder()
+	w := newManager(t, p.Host()).Watch(rec.handle)
+	w.Start(t.Context())
+	t.Cleanup(w.Stop)
+	rec.wait(t, 0, "first Resync", isResync)
+	return p, rec, w
+}
+
 // TestWatcherReconnect cuts the engine away under a running watcher, makes
 // a container meanwhile, and brings the engine back.
 func TestWatcherReconnect(t *testing.T) {
 	e := newEnv(t)
-	p := testenv.NewProxy(t)
-	p.Start()
-	m := newManager(t, p.Host())
-	rec := newRecorder()
-	w := m.Watch(rec.handle)
-	w.Start(t.Context())
-	t.Cleanup(w.Stop)
-
-	rec.wait(t, 0, "first Resync", isResync)
+	p, rec, w := watchThroughProxy(t)
 	before := e.createCmd(t, testenv.Name("before"), "true")
 	rec.wait(t, 0, "create event", is(before, events.ActionCreate))
 	if up, err := w.Connected(); !up || err != nil {
@@ -271,15 +277,7 @@ func TestWatcherReconnect(t *testing.T) {
 // out a second time.
 func TestWatcherReconnectNoDuplicates(t *testing.T) {
 	e := newEnv(t)
-	p := testenv.NewProxy(t)
-	p.Start()
-	m := newManager(t, p.Host())
-	rec := newRecorder()
-	w := m.Watch(rec.handle)
-	w.Start(t.Context())
-	t.Cleanup(w.Stop)
-
-	rec.wait(t, 0, "first Resync", isResync)
+	p, rec, w := watchThroughProxy(t)
 	// At least one event before the cut, so the cursor is set.
 	before := e.createCmd(t, testenv.Name("before"), "true")
 	rec.wait(t, 0, "create event", is(before, events.ActionCreate))
@@ -320,14 +318,7 @@ func TestWatcherReconnectNoDuplicates(t *testing.T) {
 // answering, rather than with the transport's "unexpected EOF".
 func TestWatcherLostSaysUnreachable(t *testing.T) {
 	testenv.Client(t) // skip without an engine
-	p := testenv.NewProxy(t)
-	p.Start()
-	m := newManager(t, p.Host())
-	rec := newRecorder()
-	w := m.Watch(rec.handle)
-	w.Start(t.Context())
-	t.Cleanup(w.Stop)
-	rec.wait(t, 0, "Resync", isResync)
+	p, rec, w := watchThroughProxy(t)
 	p.Stop()
 	lost, _ := rec.wait(t, 0, "Lost event", isLost)
 	if !errors.Is(lost.Err, ErrUnreachable) {
