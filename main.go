@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/dockman/dockman/manager"
+	"github.com/dockman/dockman/runner"
 	"github.com/dockman/dockman/shell"
 )
 
@@ -38,6 +40,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.String("log-dir", "", "Directory for container log files (default: STATE-DIR/logs)")
 	script := fs.StringP("command", "c", "", "Run these commands (separated by ';') and exit")
 	noColor := fs.Bool("no-color", false, "Never colour output")
+	debug := fs.Bool("debug", false, "Write more detail to the debug log (STATE-DIR/debug.log)")
 	showVersion := fs.Bool("version", false, "Print the version and exit")
 	fs.BoolP("help", "h", false, "Print this help and exit")
 	fs.Usage = func() {
@@ -98,14 +101,32 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dockman: %v (history will not be kept)\n", err)
 		history = nil
 	}
+	logPath := filepath.Join(*stateDir, "debug.log")
+	logger, closeLog, err := openDebugLog(logPath, *debug)
+	if err != nil {
+		fmt.Fprintf(stderr, "dockman: %v (no debug log will be kept)\n", err)
+		logPath = ""
+	}
+	defer closeLog()
+	logger.Info("dockman started", "version", version, "host", mgr.Host())
+
+	// The background parts (event Watcher, inventory, ...) tell the
+	// person at the prompt what they should know through the shell.
+	var sh *shell.Shell
+	parts := runner.New(mgr, runner.Options{Log: logger, Notify: func(msg string) { sh.Notify(msg) }})
+	inv := parts.Inventory()
+	sh = shell.New(inv.Front(), shell.Options{
+		Out: stdout, Err: stderr, Color: useColor, History: history,
+		Completer: shell.NewCompleter(inv), DebugLog: logPath,
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	live := manager.NewLive(mgr)
-	live.Start(ctx)
-	defer live.Stop()
-	cache := shell.NewCache(mgr)
+	if err := parts.Start(ctx); err != nil {
+		fmt.Fprintf(stderr, "dockman: %v\n", err)
+		return 1
+	}
+	defer parts.Stop()
 
-	sh := shell.New(mgr, shell.Options{Out: stdout, Err: stderr, Color: useColor, History: history, Cache: cache})
 	fmt.Fprintf(stdout, "dockman %s on %s: type 'help' for commands, Ctrl-D to leave\n", version, mgr.Host())
 	if err := sh.Interactive(ctx, "dockman> "); err != nil {
 		fmt.Fprintf(stderr, "dockman: %v\n", err)
@@ -126,6 +147,33 @@ func defaultStateDir() string {
 		return filepath.Join(home, ".local", "state", "dockman")
 	}
 	return ".dockman"
+}
+
+// maxDebugLog is the size past which the debug log is moved aside (to
+// debug.log.1) when dockman starts, so that it never grows without bound.
+const maxDebugLog = 8 << 20
+
+// openDebugLog opens the debug log for appending, with debug-level detail
+// when asked: what background parts do and what goes wrong in them. On
+// failure it returns a logger that discards, and the error.
+func openDebugLog(path string, debug bool) (*slog.Logger, func(), error) {
+	discard := slog.New(slog.DiscardHandler)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return discard, func() {}, fmt.Errorf("debug log: %w", err)
+	}
+	if st, err := os.Stat(path); err == nil && st.Size() > maxDebugLog {
+		_ = os.Rename(path, path+".1")
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return discard, func() {}, fmt.Errorf("debug log: %w", err)
+	}
+	level := slog.LevelInfo
+	if debug {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: level})).With("pid", os.Getpid())
+	return logger, func() { f.Close() }, nil
 }
 
 func isTerminal(v any) bool {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/dockman/dockman/internal/testenv"
 	"github.com/dockman/dockman/manager"
+	"github.com/dockman/dockman/runner"
 	"github.com/dockman/dockman/shell"
 )
 
@@ -50,66 +51,55 @@ func fleet(b *testing.B) {
 	}
 }
 
-// interactive wires a Manager the way the interactive shell does: an
-// Inventory and a completion Cache fed by the event Watcher. It returns once
-// the inventory has synced and inspected every container.
-func interactive(b *testing.B) (*manager.Manager, *shell.Cache) {
+// interactive wires the engine the way the interactive shell does: a
+// runner's inventory, fed by the event Watcher, behind the shell's Engine
+// and completer. It returns once the inventory has synced and inspected
+// every container.
+func interactive(b *testing.B) (shell.Engine, *shell.Completer) {
 	b.Helper()
 	mgr, err := manager.New(testenv.Host())
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cache := shell.NewCache(mgr)
-	synced := make(chan struct{}, 1)
-	live := manager.NewLive(mgr, func(ev manager.Event) {
-		if ev.Resync {
-			select {
-			case synced <- struct{}{}:
-			default:
-			}
-		}
-	})
+	parts := runner.New(mgr, runner.Options{})
+	inv := parts.Inventory()
 	updated := make(chan struct{}, 1)
-	live.Inventory().OnUpdate = func(string) {
+	inv.OnUpdate = func(string) {
 		select {
 		case updated <- struct{}{}:
 		default:
 		}
 	}
-	live.Start(ctx)
+	if err := parts.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
 	b.Cleanup(func() {
-		live.Stop()
-		cancel()
+		parts.Stop()
 		mgr.Close()
 	})
-	select {
-	case <-synced:
-	case <-time.After(30 * time.Second):
-		b.Fatal("inventory never synced")
-	}
-	// Then every container is inspected once; measure the steady state.
+	// Every container is inspected once after the first resync; measure
+	// the steady state.
 	deadline := time.After(60 * time.Second)
-	for !live.Inventory().Settled() {
+	for !inv.Settled() {
 		select {
 		case <-updated:
 		case <-deadline:
 			b.Fatal("inventory never settled")
 		}
 	}
-	return mgr, cache
+	return inv.Front(), shell.NewCompleter(inv)
 }
 
 // BenchmarkFleet200 runs every speed target of the shell with 200
 // containers on the engine, each next to its baseline.
 func BenchmarkFleet200(b *testing.B) {
 	fleet(b)
-	mgr, cache := interactive(b)
+	eng, completer := interactive(b)
 
 	// ps -a inside the shell, as a user at the prompt experiences it, versus
 	// a `docker ps -a` process.
 	b.Run("ps-a/dockman-shell", func(b *testing.B) {
-		sh := shell.New(mgr, shell.Options{Out: io.Discard, Err: io.Discard})
+		sh := shell.New(eng, shell.Options{Out: io.Discard, Err: io.Discard})
 		ctx := context.Background()
 		for b.Loop() {
 			if err := sh.Execute(ctx, "ps -a"); err != nil {
@@ -145,11 +135,11 @@ func BenchmarkFleet200(b *testing.B) {
 
 	// One Tab press on `rm dmb-`: 200 candidates.
 	b.Run("tab-complete", func(b *testing.B) {
-		if got := cache.Complete("rm dmb-"); len(got) < fleetSize {
+		if got := completer.Complete("rm dmb-"); len(got) < fleetSize {
 			b.Fatalf("completion offers %d names, want at least %d", len(got), fleetSize)
 		}
 		for b.Loop() {
-			cache.Complete("rm dmb-")
+			completer.Complete("rm dmb-")
 		}
 	})
 

@@ -436,7 +436,7 @@ func (tm *terminal) startDockman(args ...string) []string {
 	for i, l := range lines {
 		if isBashPrompt(l) {
 			if n--; n == 0 {
-				return firstMatch(lines[i+1:], isPromptLine)
+				return withoutNotices(firstMatch(lines[i+1:], isPromptLine))
 			}
 		}
 	}
@@ -461,8 +461,18 @@ func (tm *terminal) typeText(text string) {
 	tm.wantLine("typing", tm.line+text)
 }
 
+// isNotice reports whether a line is a notice from dockman's background
+// parts. Notices come when they come: one may land in any command's
+// output, so the helpers leave them out; tests of notices read the screen.
+func isNotice(line string) bool { return strings.HasPrefix(line, "notice: ") }
+
+// withoutNotices returns lines without the notices among them.
+func withoutNotices(lines []string) []string {
+	return slices.DeleteFunc(slices.Clone(lines), isNotice)
+}
+
 // submit presses Enter on the line typed so far and returns what the
-// command printed, once dockman prompts again.
+// command printed (notices left out), once dockman prompts again.
 func (tm *terminal) submit() []string {
 	tm.t.Helper()
 	cmd := tm.line
@@ -478,7 +488,7 @@ func (tm *terminal) submit() []string {
 		return ok
 	})
 	tm.prefix, tm.line = tm.snapshot().cursorLine()+" ", ""
-	return out
+	return withoutNotices(out)
 }
 
 // run types cmd at dockman's prompt, presses Enter and returns its output.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -34,64 +33,18 @@ func (m *Manager) Containers(ctx context.Context, opts ListOptions) ([]container
 	return res.Items, nil
 }
 
-// Snapshot lists containers like Containers, but from the Inventory when
-// one is attached, in sync, able to evaluate the filters, has inspected
-// every container listed and knows which image each reference names;
-// otherwise from the engine. (An entry known only from a list has its
-// creation time to the second and a status text frozen when listed: ps
-// would order and describe it less exactly than docker.)
-// The STATUS text is computed now either way.
-func (m *Manager) Snapshot(ctx context.Context, opts ListOptions) ([]Container, error) {
-	if m.inv != nil {
-		if list, ok := m.inv.List(opts); ok && m.inv.exact(list) {
-			now := time.Now()
-			for i := range list {
-				list[i].Status = list[i].StatusText(now)
-			}
-			return list, nil
-		}
-	}
-	live, err := m.Containers(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Container, len(live))
-	for i, s := range live {
-		out[i] = Container{Summary: s}
-	}
-	return out, nil
-}
-
 // Resolve finds the containers named by refs (names, full IDs or unique ID
-// prefixes) with at most one list call, none when the Inventory is in sync
-// and knows them all. It returns one result per ref, in order; a ref that
-// names nothing or more than one container gets an error instead.
+// prefixes) with one list call. It returns one result per ref, in order; a
+// ref that names nothing or more than one container gets an error instead.
 func (m *Manager) Resolve(ctx context.Context, refs ...string) ([]Resolved, error) {
-	out := make([]Resolved, len(refs))
-	missed := len(refs) > 0
-	if m.inv != nil {
-		if cached, ok := m.inv.List(ListOptions{All: true}); ok {
-			list := summaries(cached)
-			missed = false
-			for i, ref := range refs {
-				out[i].Ref = ref
-				out[i].Container, out[i].Err = Match(list, ref)
-				// Trust the cache for full IDs and names only: a prefix
-				// could also match a container created a moment ago whose
-				// event is still on its way, and must then be ambiguous.
-				missed = missed || out[i].Err != nil || !exactMatch(out[i].Container, ref)
-			}
-		}
+	if len(refs) == 0 {
+		return nil, nil
 	}
-	if !missed {
-		return out, nil
-	}
-	// Ask the engine: the inventory is off, out of sync, or a container was
-	// created by someone else a moment ago and its event is still on its way.
 	all, err := m.Containers(ctx, ListOptions{All: true})
 	if err != nil {
 		return nil, err
 	}
+	out := make([]Resolved, len(refs))
 	for i, ref := range refs {
 		out[i].Ref = ref
 		out[i].Container, out[i].Err = Match(all, ref)
@@ -99,26 +52,10 @@ func (m *Manager) Resolve(ctx context.Context, refs ...string) ([]Resolved, erro
 	return out, nil
 }
 
-// exactMatch reports whether ref names c by full ID or by name.
-func exactMatch(c container.Summary, ref string) bool {
-	ref = strings.TrimSpace(ref)
-	return c.ID == ref || Name(c) == strings.TrimPrefix(ref, "/")
-}
-
-func summaries(list []Container) []container.Summary {
-	out := make([]container.Summary, len(list))
-	for i, c := range list {
-		out[i] = c.Summary
-	}
-	return out
-}
-
-// changed tells the inventory, if any, that this Manager changed container
-// id, so that reading it back right away shows the change.
-func (m *Manager) changed(ctx context.Context, id string) {
-	if m.inv != nil {
-		m.inv.refresh(ctx, id)
-	}
+// IsUp is docker's notion of a container that `ps` shows without -a:
+// running, paused or restarting.
+func IsUp(s container.ContainerState) bool {
+	return s == container.StateRunning || s == container.StatePaused || s == container.StateRestarting
 }
 
 // Resolved is the outcome of resolving one container reference.
@@ -192,7 +129,6 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 	if _, err := m.api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		return m.wrap(err)
 	}
-	m.changed(ctx, id)
 	return nil
 }
 
@@ -202,7 +138,6 @@ func (m *Manager) Stop(ctx context.Context, id string, timeout *int) error {
 	if _, err := m.api.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: timeout}); err != nil {
 		return m.wrap(err)
 	}
-	m.changed(ctx, id)
 	return nil
 }
 
@@ -211,7 +146,6 @@ func (m *Manager) Restart(ctx context.Context, id string, timeout *int) error {
 	if _, err := m.api.ContainerRestart(ctx, id, client.ContainerRestartOptions{Timeout: timeout}); err != nil {
 		return m.wrap(err)
 	}
-	m.changed(ctx, id)
 	return nil
 }
 
@@ -225,9 +159,6 @@ type RemoveOptions struct {
 func (m *Manager) Remove(ctx context.Context, id string, opts RemoveOptions) error {
 	if _, err := m.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: opts.Force, RemoveVolumes: opts.Volumes}); err != nil {
 		return m.wrap(err)
-	}
-	if m.inv != nil {
-		m.inv.forget(id)
 	}
 	return nil
 }

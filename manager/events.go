@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -39,26 +40,32 @@ type Event struct {
 	TimeNano int64
 }
 
-// Handler receives events on the Watcher's goroutine, in order. It must not
-// block: hand slow work to your own goroutine.
+// Handler receives a Watcher's events, in order, on a goroutine of its own
+// subscription. It should only record the event or enqueue work (a key on
+// a work queue) and return: it runs beside the other handlers, never
+// blocks the Watcher or them, and one that falls more than maxBacklog
+// events behind gets a Lost event (ErrSlowHandler) in place of its backlog,
+// then a Resync.
 type Handler func(Event)
 
 // Watcher owns dockman's one subscription to the engine's events and fans
-// them out. It reconnects with capped exponential backoff when the engine goes
-// away, and re-lists all containers after each (re)connect and every
-// ResyncEvery, because the engine drops events for slow subscribers and
-// forgets them on restart.
+// them out to its subscribers. It reconnects with capped exponential backoff
+// when the engine goes away, and re-lists all containers after each
+// (re)connect and every ResyncEvery, because the engine drops events for
+// slow subscribers and forgets them on restart.
 type Watcher struct {
 	m           *Manager
-	handlers    []Handler
+	log         *slog.Logger
+	subs        []*subscriber
 	resyncEvery time.Duration
+	resyncNow   chan struct{} // one pending request at most
 
 	mu        sync.Mutex
 	connected bool
 	lastErr   error
 
 	cancel context.CancelFunc
-	done   chan struct{}
+	wg     sync.WaitGroup
 }
 
 // watchedActions are the container events that change what a container is
@@ -69,31 +76,59 @@ var watchedActions = []string{
 	"pull", "tag", "untag", "delete", "import", "load",
 }
 
-// Watch returns a Watcher that will feed handlers once started.
-func (m *Manager) Watch(handlers ...Handler) *Watcher {
-	return &Watcher{m: m, handlers: handlers, resyncEvery: 5 * time.Minute}
+// Watch returns a Watcher for m's engine that logs its reconnects and
+// resyncs to log (nil: nowhere). Subscribe handlers, then Start it.
+func (m *Manager) Watch(log *slog.Logger) *Watcher {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Watcher{m: m, log: log, resyncEvery: 5 * time.Minute, resyncNow: make(chan struct{}, 1)}
 }
 
-// Start launches the watch loop. Stop ends it. A second Start does nothing.
-func (w *Watcher) Start(ctx context.Context) {
+// Subscribe adds a handler, named for the debug log. Call it before Start.
+func (w *Watcher) Subscribe(name string, h Handler) {
+	w.subs = append(w.subs, newSubscriber(name, h, w.Resync, w.log))
+}
+
+// Start runs the subscribers' goroutines and the watch loop. Stop ends
+// them. A second Start does nothing.
+func (w *Watcher) Start(ctx context.Context) error {
 	if w.cancel != nil {
-		return
+		return nil
 	}
 	ctx, w.cancel = context.WithCancel(ctx)
-	w.done = make(chan struct{})
+	for _, s := range w.subs {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			s.run(ctx)
+		}()
+	}
+	w.wg.Add(1)
 	go func() {
-		defer close(w.done)
+		defer w.wg.Done()
 		w.loop(ctx)
 	}()
+	return nil
 }
 
-// Stop cancels the watch loop and waits for it to return.
+// Stop cancels the watch loop and the subscribers and waits for them to
+// return. Events not yet handled are dropped.
 func (w *Watcher) Stop() {
 	if w.cancel == nil {
 		return
 	}
 	w.cancel()
-	<-w.done
+	w.wg.Wait()
+}
+
+// Resync asks for every container to be listed again now, as after a
+// reconnect. It never blocks; requests made while one is pending merge.
+func (w *Watcher) Resync() {
+	select {
+	case w.resyncNow <- struct{}{}:
+	default:
+	}
 }
 
 // Connected reports whether the event stream is up, and the last error seen
@@ -121,17 +156,26 @@ const (
 func (w *Watcher) loop(ctx context.Context) {
 	backoff := backoffMin
 	cur := &cursor{seen: map[string]bool{}}
+	first := true
 	for {
 		start := time.Now()
 		err := w.session(ctx, cur)
 		if ctx.Err() != nil {
 			return
 		}
+		wasUp, _ := w.Connected()
 		w.setState(false, err)
 		w.emit(Event{Lost: true, Err: err})
 		if time.Since(start) > 10*time.Second {
 			backoff = backoffMin // the stream was healthy for a while
 		}
+		// Say it once at warning level; each retry after that is detail.
+		level := slog.LevelDebug
+		if wasUp || first {
+			level = slog.LevelWarn
+		}
+		first = false
+		w.log.Log(ctx, level, "event stream lost; reconnecting", "host", w.m.host, "err", err, "retry_in", backoff)
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -202,6 +246,7 @@ func (w *Watcher) session(ctx context.Context, cur *cursor) error {
 		return err
 	}
 	w.setState(true, nil)
+	w.log.Info("event stream connected", "host", w.m.host, "since", opts.Since)
 
 	tick := time.NewTicker(w.resyncEvery)
 	defer tick.Stop()
@@ -215,6 +260,10 @@ func (w *Watcher) session(ctx context.Context, cur *cursor) error {
 			}
 			return w.m.wrapStream(err)
 		case <-tick.C:
+			if err := w.resync(ctx); err != nil {
+				return err
+			}
+		case <-w.resyncNow:
 			if err := w.resync(ctx); err != nil {
 				return err
 			}
@@ -232,13 +281,15 @@ func (w *Watcher) resync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	w.log.Debug("resync", "containers", len(list), "took", time.Since(at))
 	w.emit(Event{Resync: true, Containers: list, ListedAt: at})
 	return nil
 }
 
+// emit posts ev to every subscriber's mailbox; it never waits on a handler.
 func (w *Watcher) emit(ev Event) {
-	for _, h := range w.handlers {
-		h(ev)
+	for _, s := range w.subs {
+		s.post(ev)
 	}
 }
 

@@ -91,6 +91,15 @@ func hasContainer(list []container.Summary, id string) bool {
 	return slices.ContainsFunc(list, func(c container.Summary) bool { return c.ID == id })
 }
 
+// watch returns a Watcher for m with handlers subscribed.
+func watch(m *Manager, handlers ...Handler) *Watcher {
+	w := m.Watch(nil)
+	for i, h := range handlers {
+		w.Subscribe(fmt.Sprintf("handler %d", i), h)
+	}
+	return w
+}
+
 // stopWatcher calls Stop and fails the test if it does not return.
 func stopWatcher(t *testing.T, w *Watcher) {
 	t.Helper()
@@ -118,7 +127,7 @@ func TestWatcher(t *testing.T) {
 	e := newEnv(t)
 	pre := e.createCmd(t, testenv.Name("pre"), "true")
 	rec, rec2 := newRecorder(), newRecorder()
-	w := e.m.Watch(rec.handle, rec2.handle)
+	w := watch(e.m, rec.handle, rec2.handle)
 	if up, err := w.Connected(); up || err != nil {
 		t.Errorf("Connected before Start = %v, %v", up, err)
 	}
@@ -179,8 +188,8 @@ func TestWatcher(t *testing.T) {
 	stopWatcher(t, w)
 	n := rec.len()
 	e.createCmd(t, testenv.Name("after"), "true")
-	// Stop waited for the loop, the only caller of handlers: nothing may be
-	// delivered any more.
+	// Stop waited for the loop and the subscribers, the only callers of
+	// handlers: nothing may be delivered any more.
 	if got := rec.len(); got != n {
 		t.Errorf("%d events delivered after Stop returned", got-n)
 	}
@@ -192,7 +201,7 @@ func TestWatcherResyncEvery(t *testing.T) {
 	e := newEnv(t)
 	id := e.createCmd(t, testenv.Name("resync"), "true")
 	rec := newRecorder()
-	w := e.m.Watch(rec.handle)
+	w := watch(e.m, rec.handle)
 	w.resyncEvery = 10 * time.Millisecond
 	w.Start(t.Context())
 	t.Cleanup(w.Stop)
@@ -217,7 +226,7 @@ func watchThroughProxy(t *testing.T) (*testenv.Proxy, *recorder, *Watcher) {
 	p := testenv.NewProxy(t)
 	p.Start()
 	rec := newRecorder()
-	w := newManager(t, p.Host()).Watch(rec.handle)
+	w := watch(newManager(t, p.Host()), rec.handle)
 	w.Start(t.Context())
 	t.Cleanup(w.Stop)
 	rec.wait(t, 0, "first Resync", isResync)
@@ -334,7 +343,7 @@ func TestWatcherStopWhileDisconnected(t *testing.T) {
 	p := testenv.NewProxy(t) // never started
 	m := newManager(t, p.Host())
 	rec := newRecorder()
-	w := m.Watch(rec.handle)
+	w := watch(m, rec.handle)
 	w.Start(t.Context())
 	lost, _ := rec.wait(t, 0, "Lost event", isLost)
 	if !errors.Is(lost.Err, ErrUnreachable) || !strings.Contains(lost.Err.Error(), p.Host()) {
@@ -354,17 +363,17 @@ func TestWatcherStopWhileDisconnected(t *testing.T) {
 
 func TestWatcherStop(t *testing.T) {
 	t.Run("without Start", func(t *testing.T) {
-		w := newManager(t, "unix:///nonexistent/docker.sock").Watch()
+		w := newManager(t, "unix:///nonexistent/docker.sock").Watch(nil)
 		stopWatcher(t, w)
 	})
 	t.Run("twice", func(t *testing.T) {
-		w := newManager(t, "unix:///nonexistent/docker.sock").Watch()
+		w := newManager(t, "unix:///nonexistent/docker.sock").Watch(nil)
 		w.Start(t.Context())
 		stopWatcher(t, w)
 		stopWatcher(t, w)
 	})
 	t.Run("after the parent context ended", func(t *testing.T) {
-		w := newManager(t, "unix:///nonexistent/docker.sock").Watch()
+		w := newManager(t, "unix:///nonexistent/docker.sock").Watch(nil)
 		ctx, cancel := context.WithCancel(t.Context())
 		w.Start(ctx)
 		cancel()

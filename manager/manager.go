@@ -1,7 +1,9 @@
-// Package manager is the only code in dockman that talks to the Docker
-// engine. It wraps the SDK (github.com/moby/moby/client) behind a few
-// domain-level calls so that the shell, the log keeper and the enforcer never
-// see HTTP, API versions or stream framing.
+// Package manager is dockman's adapter to the Docker engine, and the only
+// code that talks to it: the SDK (github.com/moby/moby/client) behind a few
+// domain-level calls (containers, images, logs, create specs), one clear
+// error for an engine that cannot be reached, and the event Watcher that
+// every background part subscribes to. The shell, the inventory, the log
+// keeper and the enforcer never see HTTP, API versions or stream framing.
 package manager
 
 import (
@@ -29,9 +31,6 @@ const DefaultHost = client.DefaultDockerHost
 type Manager struct {
 	api  engineAPI
 	host string
-	// inv, when set by UseInventory, answers Snapshot and Resolve from
-	// memory and is told about every change this Manager makes.
-	inv *Inventory
 }
 
 // engineAPI is the part of the Docker SDK the manager uses; *client.Client
@@ -80,11 +79,6 @@ func New(host string) (*Manager, error) {
 	}
 	return &Manager{api: api, host: host}, nil
 }
-
-// UseInventory makes Snapshot and Resolve answer from inv while it is in
-// sync, and has every change this Manager makes refresh inv at once. Call it
-// before the Manager is shared between goroutines.
-func (m *Manager) UseInventory(inv *Inventory) { m.inv = inv }
 
 // Host returns the engine address this Manager talks to.
 func (m *Manager) Host() string { return m.host }

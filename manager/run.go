@@ -43,7 +43,6 @@ func (m *Manager) Run(ctx context.Context, spec RunSpec, progress io.Writer) (st
 		return "", fmt.Errorf("create container: %w", m.wrap(err))
 	}
 	if err := m.Start(ctx, res.ID); err != nil {
-		m.changed(ctx, res.ID) // created, if not started
 		return res.ID, fmt.Errorf("start: %w", err)
 	}
 	return res.ID, nil

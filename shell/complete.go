@@ -12,9 +12,9 @@ import (
 )
 
 // Complete returns the suggestions for the text before the cursor. It is a
-// pure function of that text and the cache's contents: it never calls the
+// pure function of that text and the names it knows: it never calls the
 // engine, so Tab answers at once even when the engine is slow or gone.
-func (c *Cache) Complete(before string) []prompt.Suggest {
+func (c *Completer) Complete(before string) []prompt.Suggest {
 	// Only the last ;-separated command matters.
 	if i := strings.LastIndexByte(before, ';'); i >= 0 {
 		before = before[i+1:]
@@ -90,7 +90,7 @@ func scanArgs(fs *pflag.FlagSet, stopAtFirstArg bool, words []string) (positiona
 
 func takesValue(f *pflag.Flag) bool { return f.NoOptDefVal == "" }
 
-func (c *Cache) argSuggestions(cmd *Command, positional int) []prompt.Suggest {
+func (c *Completer) argSuggestions(cmd *Command, positional int) []prompt.Suggest {
 	switch cmd.Args {
 	case ArgCommand:
 		if positional == 0 {
@@ -118,7 +118,7 @@ func (c *Cache) argSuggestions(cmd *Command, positional int) []prompt.Suggest {
 
 // containerSuggestions offers names (described by image and state) and,
 // after them, short IDs, so typing either completes.
-func (c *Cache) containerSuggestions(keep func(container.ContainerState) bool) []prompt.Suggest {
+func (c *Completer) containerSuggestions(keep func(container.ContainerState) bool) []prompt.Suggest {
 	list := c.containers(keep)
 	out := make([]prompt.Suggest, 0, 2*len(list))
 	for _, cc := range list {
@@ -132,7 +132,7 @@ func (c *Cache) containerSuggestions(keep func(container.ContainerState) bool) [
 	return out
 }
 
-func describe(cc cachedContainer) string {
+func describe(cc knownContainer) string {
 	if cc.Image == "" {
 		return string(cc.State)
 	}

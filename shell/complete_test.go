@@ -6,32 +6,28 @@ import (
 
 	prompt "github.com/c-bata/go-prompt"
 	"github.com/moby/moby/api/types/container"
-
-	"github.com/dockman/dockman/manager"
 )
 
-// fakeSource is a CacheSource made of fixed answers.
+// fakeSource is a CompletionSource made of fixed answers.
 type fakeSource struct {
-	containers []manager.Container
+	containers []container.Summary
 	tags       []string
 }
 
-var _ CacheSource = (*fakeSource)(nil)
+var _ CompletionSource = (*fakeSource)(nil)
 
-func (f *fakeSource) Cached(manager.ListOptions) ([]manager.Container, bool) {
-	return f.containers, true
-}
+func (f *fakeSource) KnownContainers() []container.Summary { return f.containers }
 
-func (f *fakeSource) CachedImages() []string { return f.tags }
+func (f *fakeSource) ImageTags() []string { return f.tags }
 
-// testCache is a cache over what an inventory would hold: web and api
-// running, db exited, and three image tags.
-func testCache(testing.TB) *Cache {
-	return NewCache(&fakeSource{
-		containers: []manager.Container{
-			{Summary: container.Summary{ID: "aaaa1111" + pad, Names: []string{"/web"}, Image: "nginx", State: container.StateRunning}},
-			{Summary: container.Summary{ID: "bbbb2222" + pad, Names: []string{"/db"}, Image: "postgres", State: container.StateExited}},
-			{Summary: container.Summary{ID: "cccc3333" + pad, Names: []string{"/api"}, Image: "api:1", State: container.StateRunning}},
+// testCompleter is a completer over what an inventory would hold: web and
+// api running, db exited, and three image tags.
+func testCompleter(testing.TB) *Completer {
+	return NewCompleter(&fakeSource{
+		containers: []container.Summary{
+			{ID: "aaaa1111" + pad, Names: []string{"/web"}, Image: "nginx", State: container.StateRunning},
+			{ID: "bbbb2222" + pad, Names: []string{"/db"}, Image: "postgres", State: container.StateExited},
+			{ID: "cccc3333" + pad, Names: []string{"/api"}, Image: "api:1", State: container.StateRunning},
 		},
 		tags: []string{"api:1", "api:2", "nginx:latest"},
 	})
@@ -48,7 +44,7 @@ func texts(s []prompt.Suggest) []string {
 }
 
 func TestComplete(t *testing.T) {
-	c := testCache(t)
+	c := testCompleter(t)
 	tests := []struct {
 		name   string
 		before string
@@ -114,32 +110,6 @@ func TestScanArgs(t *testing.T) {
 		}
 		if pos != tt.wantPos || name != tt.wantPending {
 			t.Errorf("scanArgs(%q) = %d, %q; want %d, %q", tt.words, pos, name, tt.wantPos, tt.wantPending)
-		}
-	}
-}
-
-func TestNextKeyLen(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []string
-	}{
-		{"ps\r", []string{"ps", "\r"}},
-		{"ps -a\rimages\r", []string{"ps -a", "\r", "images", "\r"}},
-		{"\x1b[A\r", []string{"\x1b[A", "\r"}},
-		{"st\tx", []string{"st", "\t", "x"}},
-		{"\x04", []string{"\x04"}},
-		{"héllo wörld", []string{"héllo wörld"}},
-		{"\x1b[1;5Cab", []string{"\x1b[1;5C", "ab"}},
-	}
-	for _, tt := range tests {
-		var got []string
-		for b := []byte(tt.in); len(b) > 0; {
-			n := nextKeyLen(b)
-			got = append(got, string(b[:n]))
-			b = b[n:]
-		}
-		if !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("keys of %q = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

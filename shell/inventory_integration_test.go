@@ -13,7 +13,9 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dockman/dockman/internal/testenv"
+	"github.com/dockman/dockman/inventory"
 	"github.com/dockman/dockman/manager"
+	"github.com/dockman/dockman/runner"
 )
 
 // The interactive shell serves ps and name resolution from an event-fed
@@ -41,43 +43,51 @@ func (n *notifier) wait() <-chan struct{} {
 	return n.ch
 }
 
-// inventoryEngine returns a Manager served by an Inventory, wired as main
-// wires it for the interactive shell, once the Inventory is in sync. The
-// notifier fires after every update of the Inventory.
-func inventoryEngine(t *testing.T) (*manager.Manager, *manager.Inventory, *notifier) {
+// inventoryEngine returns the Engine the interactive shell uses (the
+// inventory's Front), wired by a runner as main wires it, once the
+// inventory is in sync. The notifier fires after every update of the
+// inventory.
+func inventoryEngine(t *testing.T) (Engine, *inventory.Inventory, *notifier) {
 	t.Helper()
 	mgr, err := manager.New(testenv.Host())
 	if err != nil {
 		t.Fatal(err)
 	}
-	synced := make(chan struct{})
-	var once sync.Once
-	// Handlers run after the inventory's: once this one sees the resync,
-	// so has the inventory.
-	live := manager.NewLive(mgr, func(ev manager.Event) {
-		if ev.Resync {
-			once.Do(func() { close(synced) })
-		}
-	})
-	inv := live.Inventory()
+	parts := runner.New(mgr, runner.Options{})
+	inv := parts.Inventory()
 	updates := newNotifier()
 	inv.OnUpdate = func(string) { updates.notify() }
-	ctx, cancel := context.WithCancel(context.Background())
-	live.Start(ctx)
+	if err := parts.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
-		live.Stop()
-		cancel()
+		parts.Stop()
 		_ = mgr.Close()
 	})
-	select {
-	case <-synced:
-	case <-time.After(guard):
-		t.Fatal("the inventory never synced")
+	// The first resync queues an image list, whose update follows it.
+	timeout := time.After(guard)
+	for !inv.Synced() {
+		select {
+		case <-updates.wait():
+		case <-timeout:
+			t.Fatal("the inventory never synced")
+		}
 	}
-	if !inv.Synced() {
-		t.Fatal("inventory not in sync after its first resync")
+	return inv.Front(), inv, updates
+}
+
+// waitSynced waits until the inventory's view of the connection is want.
+// The inventory learns it on its own subscription to the Watcher, just
+// after the test's handler has: the wait is short.
+func waitSynced(t *testing.T, inv *inventory.Inventory, want bool) {
+	t.Helper()
+	deadline := time.Now().Add(guard)
+	for inv.Synced() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("the inventory never became synced=%v", want)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	return mgr, inv, updates
 }
 
 // clockRE matches what changes with the clock in a listing (go-units'
@@ -206,8 +216,10 @@ func TestInventoryUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	parts := runner.New(mgr, runner.Options{})
+	inv := parts.Inventory()
 	state := make(chan manager.Event, 16)
-	live := manager.NewLive(mgr, func(ev manager.Event) {
+	parts.Watcher().Subscribe("test", func(ev manager.Event) {
 		if ev.Resync || ev.Lost {
 			select {
 			case state <- manager.Event{Resync: ev.Resync, Lost: ev.Lost}:
@@ -215,11 +227,11 @@ func TestInventoryUnreachable(t *testing.T) {
 			}
 		}
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	live.Start(ctx)
+	if err := parts.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
-		live.Stop()
-		cancel()
+		parts.Stop()
 		_ = mgr.Close()
 	})
 	await := func(t *testing.T, resync bool) {
@@ -228,6 +240,7 @@ func TestInventoryUnreachable(t *testing.T) {
 			select {
 			case ev := <-state:
 				if ev.Resync == resync {
+					waitSynced(t, inv, resync)
 					return
 				}
 			case <-time.After(guard):
@@ -235,7 +248,7 @@ func TestInventoryUnreachable(t *testing.T) {
 			}
 		}
 	}
-	s := newSession(mgr, Options{})
+	s := newSession(inv.Front(), Options{})
 	await(t, true)
 	if r := s.exec(t, "ps -q"+f.mine()).ok(t); r.out != id[:12]+"\n" {
 		t.Errorf("ps printed %q", r.out)

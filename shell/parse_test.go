@@ -90,7 +90,7 @@ func FuzzSplit(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	cache := testCache(f)
+	cache := testCompleter(f)
 	f.Fuzz(func(t *testing.T, line string) {
 		cmds, err := Split(line)
 		if err != nil {

@@ -35,7 +35,7 @@ var psCommand = &Command{
 			if err := checkFormat(*format); err != nil {
 				return fmt.Errorf("ps: %w", err)
 			}
-			list, err := s.eng.Snapshot(ctx, manager.ListOptions{All: *all, Filters: f})
+			list, err := s.eng.Containers(ctx, manager.ListOptions{All: *all, Filters: f})
 			if err != nil {
 				return err
 			}
@@ -88,7 +88,7 @@ type psView struct {
 	now            time.Time
 }
 
-func renderContainers(s *Shell, list []manager.Container, v psView) error {
+func renderContainers(s *Shell, list []container.Summary, v psView) error {
 	rows := make([]containerRow, len(list))
 	for i, c := range list {
 		rows[i] = containerRow{c: c, noTrunc: v.noTrunc, now: v.now}
@@ -133,7 +133,7 @@ func stateColor(state container.ContainerState) []color.Attribute {
 // containerRow renders one container, a method per column (docker/cli's
 // formatter shape), so each column is testable on its own.
 type containerRow struct {
-	c       manager.Container
+	c       container.Summary
 	noTrunc bool
 	now     time.Time
 }

@@ -9,8 +9,6 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/image"
-
-	"github.com/dockman/dockman/manager"
 )
 
 func TestContainerRowColumns(t *testing.T) {
@@ -29,7 +27,7 @@ func TestContainerRowColumns(t *testing.T) {
 			{IP: netip.MustParseAddr("::1"), PrivatePort: 80, PublicPort: 8080, Type: "tcp"},
 		},
 	}
-	r := containerRow{c: manager.Container{Summary: c}, now: now}
+	r := containerRow{c: c, now: now}
 	checks := []struct{ col, got, want string }{
 		{"ID", r.ID(), "0123456789ab"},
 		{"Image", r.Image(), "fedcba987654"},
@@ -44,7 +42,7 @@ func TestContainerRowColumns(t *testing.T) {
 			t.Errorf("%s = %q, want %q", ch.col, ch.got, ch.want)
 		}
 	}
-	full := containerRow{c: manager.Container{Summary: c}, now: now, noTrunc: true}
+	full := containerRow{c: c, now: now, noTrunc: true}
 	if full.ID() != c.ID || full.Command() != `"nginx -g 'daemon off;' --with-a-long-tail"` {
 		t.Errorf("no-trunc: ID %q Command %q", full.ID(), full.Command())
 	}
@@ -54,9 +52,9 @@ func TestRenderContainersTable(t *testing.T) {
 	var out bytes.Buffer
 	s := New(nil, Options{Out: &out})
 	now := time.Unix(1_700_000_000, 0)
-	list := []manager.Container{
-		{Summary: container.Summary{ID: "aaaaaaaaaaaaaaaa", Names: []string{"/web"}, Image: "nginx", Command: "nginx", Created: now.Unix() - 30, Status: "Up 30 seconds", State: container.StateRunning}},
-		{Summary: container.Summary{ID: "bbbbbbbbbbbbbbbb", Names: []string{"/db"}, Image: "postgres:16", Command: "postgres", Created: now.Unix() - 7200, Status: "Exited (0) 1 hour ago", State: container.StateExited}},
+	list := []container.Summary{
+		{ID: "aaaaaaaaaaaaaaaa", Names: []string{"/web"}, Image: "nginx", Command: "nginx", Created: now.Unix() - 30, Status: "Up 30 seconds", State: container.StateRunning},
+		{ID: "bbbbbbbbbbbbbbbb", Names: []string{"/db"}, Image: "postgres:16", Command: "postgres", Created: now.Unix() - 7200, Status: "Exited (0) 1 hour ago", State: container.StateExited},
 	}
 	if err := renderContainers(s, list, psView{format: "table", now: now}); err != nil {
 		t.Fatal(err)
@@ -71,7 +69,7 @@ func TestRenderContainersTable(t *testing.T) {
 }
 
 func TestRenderContainersColor(t *testing.T) {
-	list := []manager.Container{{Summary: container.Summary{ID: "aaaaaaaaaaaaaaaa", Names: []string{"/web"}, Status: "Up 1 second", State: container.StateRunning}}}
+	list := []container.Summary{{ID: "aaaaaaaaaaaaaaaa", Names: []string{"/web"}, Status: "Up 1 second", State: container.StateRunning}}
 	for _, useColor := range []bool{false, true} {
 		var out bytes.Buffer
 		s := New(nil, Options{Out: &out, Color: useColor})

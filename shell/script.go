@@ -12,6 +12,8 @@ import (
 // sh without -e, stops at exit or when ctx is cancelled, and returns
 // ErrFailed if any command failed.
 func (s *Shell) Script(ctx context.Context, r io.Reader) error {
+	// No prompt to keep tidy: notices go to stderr as they come.
+	s.notices.showDirectly(func(msg string) { fmt.Fprintln(s.err, s.noticeLine(msg)) })
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
 	failed := false

@@ -21,11 +21,15 @@ import (
 	"github.com/dockman/dockman/manager"
 )
 
-// Engine is what the shell needs from Docker; *manager.Manager provides it.
-// Keeping it narrow lets the pure parts of the shell be tested with a fake.
+// Engine is what the shell needs from Docker. Script mode hands it the
+// *manager.Manager, which asks the engine every time; the interactive shell
+// hands it the inventory's Front, which reads from memory kept fresh by
+// events. Keeping it narrow lets the pure parts of the shell be tested with
+// a fake.
 type Engine interface {
 	Host() string
-	Snapshot(ctx context.Context, opts manager.ListOptions) ([]manager.Container, error)
+	// Containers lists containers, newest first, with docker's STATUS text.
+	Containers(ctx context.Context, opts manager.ListOptions) ([]container.Summary, error)
 	Images(ctx context.Context, all bool) ([]image.Summary, error)
 	Resolve(ctx context.Context, refs ...string) ([]manager.Resolved, error)
 	Start(ctx context.Context, id string) error
@@ -46,8 +50,11 @@ type Options struct {
 	Color bool
 	// History, when set, backs the history command and the prompt's recall.
 	History *History
-	// Cache, when set, serves completion; nil disables it.
-	Cache *Cache
+	// Completer, when set, serves completion; nil disables it.
+	Completer *Completer
+	// DebugLog is the path of the debug log, named when notices are too
+	// many to show.
+	DebugLog string
 }
 
 // Shell executes dockman commands. One Shell serves one session; Execute is
@@ -57,7 +64,9 @@ type Shell struct {
 	out, err io.Writer
 	color    bool
 	history  *History
-	cache    *Cache
+	complete *Completer
+	debugLog string
+	notices  notices
 	exited   bool
 	signal   os.Signal // the signal that ended an interactive session
 }
@@ -65,20 +74,21 @@ type Shell struct {
 // New returns a Shell that runs commands against eng.
 func New(eng Engine, opts Options) *Shell {
 	return &Shell{
-		eng:     eng,
-		out:     opts.Out,
-		err:     opts.Err,
-		color:   opts.Color,
-		history: opts.History,
-		cache:   opts.Cache,
+		eng:      eng,
+		out:      opts.Out,
+		err:      opts.Err,
+		color:    opts.Color,
+		history:  opts.History,
+		complete: opts.Completer,
+		debugLog: opts.DebugLog,
 	}
 }
 
 // Exited reports whether an exit or quit command has run.
 func (s *Shell) Exited() bool { return s.exited }
 
-// Signal returns the signal (SIGTERM, SIGHUP) that ended the interactive
-// session while a command ran, or nil.
+// Signal returns the signal (SIGTERM, SIGHUP, SIGQUIT) that ended the
+// interactive session, or nil.
 func (s *Shell) Signal() os.Signal { return s.signal }
 
 // ErrFailed is returned by Execute when at least one command failed; the

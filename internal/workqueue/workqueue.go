@@ -105,6 +105,10 @@ func NoRetry(err error) error {
 	return noRetry{err}
 }
 
+// WillRetry reports whether the queue retries a key whose processing
+// returned err.
+func WillRetry(err error) bool { return err != nil && !errors.Is(err, errNoRetry) }
+
 // Backoff returns the delay before the retry that follows the given number
 // of failures in a row: lo, 2·lo, 4·lo, … capped at hi.
 func Backoff(failures int, lo, hi time.Duration) time.Duration {

@@ -25,11 +25,17 @@ type harness struct {
 	overlap  bool           // a key was ever processed twice at once
 	failures map[string][]error
 	held     map[string]chan struct{} // a call of this key waits until closed
-	entered  chan string              // a call began (buffered)
-	done     chan string              // a call ended (buffered)
+	entered  chan string              // a call began (buffered: see maxCalls)
+	done     chan string              // a call ended (likewise)
 	delays   []time.Duration          // retry delays the queue asked for
 	retries  []func()                 // the retries, fired by the test
 }
+
+// maxCalls bounds the process calls of any test here. A key runs only
+// after an Add, and Adds during one run make one more run, so calls never
+// outnumber Adds (4000 at most, in TestQueueUnderLoad): the harness's
+// channels never fill, whether or not a test reads them.
+const maxCalls = 10000
 
 func newHarness(t *testing.T, workers int) *harness {
 	h := &harness{
@@ -37,8 +43,8 @@ func newHarness(t *testing.T, workers int) *harness {
 		running:  map[string]int{},
 		failures: map[string][]error{},
 		held:     map[string]chan struct{}{},
-		entered:  make(chan string, 1000),
-		done:     make(chan string, 1000),
+		entered:  make(chan string, maxCalls),
+		done:     make(chan string, maxCalls),
 	}
 	h.q = New(h.process, Options{Workers: workers, MinBackoff: time.Second, MaxBackoff: 8 * time.Second})
 	// Retries are fired by the test, so no rule depends on a clock.
