@@ -1,0 +1,160 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/dockman/dockman/internal/testenv"
+)
+
+// floorEnv makes the test binary the idle floor instead of running tests:
+// a bare Go loop sleeping 10 ms, as go-prompt's Input() does between polls
+// (which dockman cannot change from outside).
+const floorEnv = "DOCKMAN_BENCH_FLOOR"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(floorEnv) == "1" {
+		for {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// idleWindow is how long idle CPU is measured; IDLE_SECONDS overrides it.
+func idleWindow() time.Duration {
+	if s, err := strconv.Atoi(os.Getenv("IDLE_SECONDS")); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	return 30 * time.Second
+}
+
+var (
+	idleOnce   sync.Once
+	idleResult [2]float64
+	idleErr    error
+)
+
+// BenchmarkIdleCPU measures the CPU an interactive dockman spends sitting
+// at its prompt (connected to the engine, its background parts running)
+// beside the floor, side by side over the same window (30 s; IDLE_SECONDS
+// sets it), in clock ticks from /proc/<pid>/stat. DOCKMAN_BENCH_BIN
+// measures another build of dockman instead of this tree's. The
+// measurement is taken once however often the framework calls it.
+func BenchmarkIdleCPU(b *testing.B) {
+	testenv.Client(b)
+	bin := os.Getenv("DOCKMAN_BENCH_BIN")
+	if bin == "" {
+		bin = buildBinary(b)
+	}
+	idleOnce.Do(func() { idleResult, idleErr = measureIdle(bin, b.TempDir(), idleWindow()) })
+	if idleErr != nil {
+		b.Fatal(idleErr)
+	}
+	for b.Loop() {
+	}
+	shell, floor := idleResult[0], idleResult[1]
+	b.ReportMetric(shell, "dockman-ticks")
+	b.ReportMetric(floor, "floor-ticks")
+	if floor > 0 {
+		b.ReportMetric(shell/floor, "dockman/floor")
+	}
+	b.ReportMetric(idleWindow().Seconds(), "window-s")
+}
+
+// measureIdle starts dockman on a pty and the floor loop, lets both settle,
+// and returns the clock ticks each used over window.
+func measureIdle(bin, stateDir string, window time.Duration) ([2]float64, error) {
+	var out [2]float64
+	master, slave, err := openPTY()
+	if err != nil {
+		return out, err
+	}
+	defer master.Close()
+	shell := exec.Command(bin, "--state-dir", stateDir)
+	shell.Env = append(os.Environ(), "TERM=xterm", "DOCKER_HOST="+testenv.Host())
+	shell.Stdin, shell.Stdout, shell.Stderr = slave, slave, slave
+	shell.SysProcAttr = &unix.SysProcAttr{Setsid: true, Setctty: true}
+	if err := shell.Start(); err != nil {
+		return out, err
+	}
+	slave.Close()
+	defer func() {
+		shell.Process.Kill()
+		shell.Wait()
+	}()
+	var seen bytes.Buffer
+	buf := make([]byte, 4096)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(seen.String(), "dockman> ") {
+		master.SetReadDeadline(deadline)
+		n, err := master.Read(buf)
+		if err != nil {
+			return out, fmt.Errorf("no prompt: %v; screen %q", err, seen.String())
+		}
+		seen.Write(buf[:n])
+	}
+	master.SetReadDeadline(time.Time{})
+	go io.Copy(io.Discard, master) // keep the pty drained
+
+	self, err := os.Executable()
+	if err != nil {
+		return out, err
+	}
+	floor := exec.Command(self)
+	floor.Env = append(os.Environ(), floorEnv+"=1")
+	if err := floor.Start(); err != nil {
+		return out, err
+	}
+	defer func() {
+		floor.Process.Kill()
+		floor.Wait()
+	}()
+
+	time.Sleep(3 * time.Second) // both past their start-up: the first resync, inspects
+	pids := []int{shell.Process.Pid, floor.Process.Pid}
+	var before [2]float64
+	for i, pid := range pids {
+		if before[i], err = cpuTicks(pid); err != nil {
+			return out, err
+		}
+	}
+	time.Sleep(window)
+	for i, pid := range pids {
+		after, err := cpuTicks(pid)
+		if err != nil {
+			return out, err
+		}
+		out[i] = after - before[i]
+	}
+	return out, nil
+}
+
+// cpuTicks returns the user and system clock ticks a process has used.
+func cpuTicks(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// pid (comm) state ppid ... utime is field 14, stime 15; comm may hold spaces.
+	rest := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(rest) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: too short", pid)
+	}
+	utime, err1 := strconv.ParseFloat(rest[11], 64)
+	stime, err2 := strconv.ParseFloat(rest[12], 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: %q %q", pid, rest[11], rest[12])
+	}
+	return utime + stime, nil
+}
