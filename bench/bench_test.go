@@ -170,19 +170,38 @@ func buildBinary(b *testing.B) string {
 // been drawn, then ends it with Ctrl-D.
 func startToPrompt(b *testing.B, bin, stateDir string) {
 	b.Helper()
-	master, slave, err := openPTY()
+	cmd, master, err := startOnPTY(bin, stateDir)
 	if err != nil {
-		b.Skipf("no pty: %v", err)
+		b.Fatal(err)
 	}
 	defer master.Close()
+	b.StopTimer()
+	master.Write([]byte{4}) // Ctrl-D
+	go io.Copy(io.Discard, master)
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("dockman exit: %v", err)
+	}
+	b.StartTimer()
+}
+
+// startOnPTY starts the dockman binary bin, interactive on a fresh pty
+// against the test engine, and returns once its prompt is drawn: the
+// process and the pty's master end, which the caller closes.
+func startOnPTY(bin, stateDir string) (*exec.Cmd, *os.File, error) {
+	master, slave, err := openPTY()
+	if err != nil {
+		return nil, nil, fmt.Errorf("no pty: %w", err)
+	}
 	cmd := exec.Command(bin, "--state-dir", stateDir)
 	cmd.Env = append(os.Environ(), "TERM=xterm", "DOCKER_HOST="+testenv.Host())
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true, Setctty: true}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
+	err = cmd.Start()
 	slave.Close()
+	if err != nil {
+		master.Close()
+		return nil, nil, err
+	}
 	var seen bytes.Buffer
 	buf := make([]byte, 4096)
 	deadline := time.Now().Add(20 * time.Second)
@@ -192,17 +211,13 @@ func startToPrompt(b *testing.B, bin, stateDir string) {
 		if err != nil {
 			cmd.Process.Kill()
 			cmd.Wait()
-			b.Fatalf("no prompt: %v; screen: %q", err, seen.String())
+			master.Close()
+			return nil, nil, fmt.Errorf("no prompt: %v; screen: %q", err, seen.String())
 		}
 		seen.Write(buf[:n])
 	}
-	b.StopTimer()
-	master.Write([]byte{4}) // Ctrl-D
-	go io.Copy(io.Discard, master)
-	if err := cmd.Wait(); err != nil {
-		b.Fatalf("dockman exit: %v", err)
-	}
-	b.StartTimer()
+	master.SetReadDeadline(time.Time{})
+	return cmd, master, nil
 }
 
 // openPTY opens a pseudo-terminal pair sized 120x40 (go-prompt refuses a

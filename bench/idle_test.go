@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/dockman/dockman/internal/testenv"
 )
 
@@ -76,35 +74,15 @@ func BenchmarkIdleCPU(b *testing.B) {
 // and returns the clock ticks each used over window.
 func measureIdle(bin, stateDir string, window time.Duration) ([2]float64, error) {
 	var out [2]float64
-	master, slave, err := openPTY()
+	shell, master, err := startOnPTY(bin, stateDir)
 	if err != nil {
 		return out, err
 	}
 	defer master.Close()
-	shell := exec.Command(bin, "--state-dir", stateDir)
-	shell.Env = append(os.Environ(), "TERM=xterm", "DOCKER_HOST="+testenv.Host())
-	shell.Stdin, shell.Stdout, shell.Stderr = slave, slave, slave
-	shell.SysProcAttr = &unix.SysProcAttr{Setsid: true, Setctty: true}
-	if err := shell.Start(); err != nil {
-		return out, err
-	}
-	slave.Close()
 	defer func() {
 		shell.Process.Kill()
 		shell.Wait()
 	}()
-	var seen bytes.Buffer
-	buf := make([]byte, 4096)
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(seen.String(), "dockman> ") {
-		master.SetReadDeadline(deadline)
-		n, err := master.Read(buf)
-		if err != nil {
-			return out, fmt.Errorf("no prompt: %v; screen %q", err, seen.String())
-		}
-		seen.Write(buf[:n])
-	}
-	master.SetReadDeadline(time.Time{})
 	go io.Copy(io.Discard, master) // keep the pty drained
 
 	self, err := os.Executable()

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -312,26 +313,27 @@ func TestUnknownCommand(t *testing.T) {
 }
 
 // TestSignalAtPromptRestoresTerminal sends each ending signal to dockman
-// waiting at its prompt (as kill or a closing session would): it ends, and
-// the terminal is as it was before.
+// waiting at its prompt with a line half typed (as kill or a closing session
+// would): it ends, the terminal is as it was before, and the exit code is
+// 128+n, as a shell reports a death by signal.
 func TestSignalAtPromptRestoresTerminal(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		sig  syscall.Signal
 	}{{"SIGTERM", syscall.SIGTERM}, {"SIGHUP", syscall.SIGHUP}, {"SIGQUIT", syscall.SIGQUIT}} {
 		t.Run(tc.name, func(t *testing.T) {
-			sig := tc.sig
 			tm := newTerminal(t, "DOCKER_HOST="+testenv.Host())
 			before := tm.ttyState()
 			tm.startDockman()
 			tm.waitDockman()
-			if err := syscall.Kill(tm.dockmanPID(), sig); err != nil {
+			tm.typeText("ps")
+			if err := syscall.Kill(tm.dockmanPID(), tc.sig); err != nil {
 				t.Fatal(err)
 			}
 			tm.waitFor("dockman to end on "+tc.name, func(s screen) bool { return s.command == "bash" })
 			checkTTYRestored(t, tm, before, "after "+tc.name+" at the prompt")
-			if out := tm.bashRun("echo ECHO_OK"); !slices.Equal(out, []string{"ECHO_OK"}) {
-				t.Errorf("echo ECHO_OK printed %q", out)
+			if out, want := tm.bashRun("echo $?"), fmt.Sprint(128+int(tc.sig)); !slices.Equal(out, []string{want}) {
+				t.Errorf("exit code %q, want %s", out, want)
 			}
 		})
 	}

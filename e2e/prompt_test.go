@@ -268,30 +268,3 @@ func TestResizeRedrawsLine(t *testing.T) {
 		t.Errorf("the redrawn line ran as %q, want ps's header alone", out)
 	}
 }
-
-// TestSignalExitCodes ends dockman at its prompt with each ending signal:
-// the terminal is restored and the exit code is 128+n, as a shell reports
-// a death by signal.
-func TestSignalExitCodes(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		sig  syscall.Signal
-	}{{"SIGTERM", syscall.SIGTERM}, {"SIGHUP", syscall.SIGHUP}} {
-		t.Run(tc.name, func(t *testing.T) {
-			tm := newTerminal(t, "DOCKER_HOST="+testenv.Host())
-			before := tm.ttyState()
-			tm.startDockman()
-			tm.waitDockman()
-			tm.typeText("ps")
-			if err := syscall.Kill(tm.dockmanPID(), tc.sig); err != nil {
-				t.Fatal(err)
-			}
-			tm.waitFor("dockman to end on "+tc.name, func(s screen) bool { return s.command == "bash" })
-			checkTTYRestored(t, tm, before, "after "+tc.name+" at the prompt")
-			want := fmt.Sprint(128 + int(tc.sig))
-			if out := tm.bashRun("echo $?"); !slices.Equal(out, []string{want}) {
-				t.Errorf("exit code %q, want %s", out, want)
-			}
-		})
-	}
-}
