@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,33 +36,30 @@ func idleWindow() time.Duration {
 	return 30 * time.Second
 }
 
-var (
-	idleOnce   sync.Once
-	idleResult [2]float64
-	idleErr    error
-)
-
 // BenchmarkIdleCPU measures the CPU an interactive dockman spends sitting
 // at its prompt (connected to the engine, its background parts running)
 // beside the floor, side by side over the same window (30 s; IDLE_SECONDS
-// sets it), in clock ticks from /proc/<pid>/stat. DOCKMAN_BENCH_BIN
-// measures another build of dockman instead of this tree's. The
-// measurement is taken once however often the framework calls it.
+// sets it), in clock ticks from /proc/<pid>/stat, averaged over the
+// iterations: run it with -benchtime 1x, and -count for repeats.
+// DOCKMAN_BENCH_BIN measures another build of dockman than this tree's.
 func BenchmarkIdleCPU(b *testing.B) {
 	testenv.Client(b)
 	bin := os.Getenv("DOCKMAN_BENCH_BIN")
 	if bin == "" {
 		bin = buildBinary(b)
 	}
-	idleOnce.Do(func() { idleResult, idleErr = measureIdle(bin, b.TempDir(), idleWindow()) })
-	if idleErr != nil {
-		b.Fatal(idleErr)
-	}
+	var shell, floor float64
 	for b.Loop() {
+		ticks, err := measureIdle(bin, b.TempDir(), idleWindow())
+		if err != nil {
+			b.Fatal(err)
+		}
+		shell += ticks[0]
+		floor += ticks[1]
 	}
-	shell, floor := idleResult[0], idleResult[1]
-	b.ReportMetric(shell, "dockman-ticks")
-	b.ReportMetric(floor, "floor-ticks")
+	n := float64(b.N)
+	b.ReportMetric(shell/n, "dockman-ticks")
+	b.ReportMetric(floor/n, "floor-ticks")
 	if floor > 0 {
 		b.ReportMetric(shell/floor, "dockman/floor")
 	}
