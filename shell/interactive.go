@@ -73,7 +73,9 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 			break
 		}
 		s.notices.atPrompt(lr.Interrupt)
+		sess.reading()
 		line, err := lr.ReadLine()
+		sess.read(err == nil)
 		s.notices.atPrompt(nil)
 		switch {
 		case errors.Is(err, lineedit.ErrInterrupted):
@@ -109,7 +111,12 @@ func (s *Shell) runLine(ctx context.Context, sess *promptSession, line string) {
 	cmdCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if !sess.running(cancel) {
-		return // an ending signal came first
+		// An ending signal or a Ctrl-C came first, and the command does
+		// not run; after a Ctrl-C the prompt starts a line of its own.
+		if !sess.ended() {
+			fmt.Fprintln(s.out)
+		}
+		return
 	}
 	_ = s.Execute(cmdCtx, line) // failures are printed by Execute
 	if sess.done() {
@@ -119,15 +126,31 @@ func (s *Shell) runLine(ctx context.Context, sess *promptSession, line string) {
 	}
 }
 
+// lineControl is what a session asks of the line reader when a signal
+// comes; *lineedit.Reader provides it.
+type lineControl interface {
+	ClearLine()
+	Interrupt()
+	Resized()
+	DropClear() bool
+}
+
+var _ lineControl = (*lineedit.Reader)(nil)
+
 // promptSession routes the signals of one interactive session to what they mean
 // now: at the prompt, or while a command runs.
 type promptSession struct {
-	lr *lineedit.Reader
+	lr lineControl
 
 	mu          sync.Mutex
-	cancel      context.CancelFunc // the running command's; nil at the prompt
+	atPrompt    bool               // ReadLine is under way
+	cancel      context.CancelFunc // the running command's; nil otherwise
 	interrupted bool               // a signal cancelled the running command
-	ending      os.Signal          // the signal that ends the session
+	// early is a SIGINT that came after a line was read and before its
+	// command started (Ctrl-C right after Enter): that command is
+	// interrupted before it begins.
+	early  bool
+	ending os.Signal // the signal that ends the session
 }
 
 func (ss *promptSession) signal(sig os.Signal) {
@@ -137,12 +160,15 @@ func (ss *promptSession) signal(sig os.Signal) {
 	case syscall.SIGWINCH:
 		ss.lr.Resized()
 	case os.Interrupt:
-		if ss.cancel != nil {
+		switch {
+		case ss.cancel != nil:
 			ss.cancel()
 			ss.interrupted = true
-			return
+		case ss.atPrompt:
+			ss.lr.ClearLine()
+		default:
+			ss.early = true
 		}
-		ss.lr.ClearLine()
 	default:
 		if ss.ending == nil {
 			ss.ending = sig
@@ -155,12 +181,37 @@ func (ss *promptSession) signal(sig os.Signal) {
 	}
 }
 
+// reading records that ReadLine starts: a SIGINT that came since the last
+// command ended is forgotten, as bash does, and one from now on clears the
+// line.
+func (ss *promptSession) reading() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.atPrompt, ss.early = true, false
+}
+
+// read records that ReadLine returned. When it returned a line, a
+// ClearLine that it did not take (the SIGINT came as Enter was pressed)
+// interrupts that line's command instead of clearing the next line.
+func (ss *promptSession) read(line bool) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.atPrompt = false
+	if line && ss.lr.DropClear() {
+		ss.early = true
+	}
+}
+
 // running registers the cancel of a command about to run; false if the
-// session is ending and the command must not run.
+// command must not run: the session is ending, or a SIGINT came first.
 func (ss *promptSession) running(cancel context.CancelFunc) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.ending != nil {
+		return false
+	}
+	if ss.early {
+		ss.early = false
 		return false
 	}
 	ss.cancel, ss.interrupted = cancel, false

@@ -43,9 +43,6 @@ type Options struct {
 	// Complete returns the suggestions for the text before the cursor; nil
 	// offers none.
 	Complete func(before string) []prompt.Suggest
-	// TTY is the terminal to read keys from; "" is /dev/tty. go-prompt
-	// always draws on stdout.
-	TTY string
 }
 
 // Reader reads lines typed at a prompt.
@@ -66,14 +63,11 @@ const (
 	endedRedraw
 )
 
-// Open prepares a Reader on the terminal; the caller must Close it, which
-// restores the terminal as Open found it.
+// Open prepares a Reader on the controlling terminal (/dev/tty, which
+// go-prompt also opens; it draws on stdout); the caller must Close it,
+// which restores the terminal as Open found it.
 func Open(opts Options) (*Reader, error) {
-	path := opts.TTY
-	if path == "" {
-		path = "/dev/tty"
-	}
-	t, err := openTTY(path)
+	t, err := openTTY("/dev/tty")
 	if err != nil {
 		return nil, err
 	}
@@ -122,20 +116,30 @@ func Open(opts Options) (*Reader, error) {
 
 // ReadLine shows the prompt and returns the line typed, with the terminal
 // back in the state Open found it (cooked, with signals from keys), so a
-// command can run. It returns io.EOF on Ctrl-D on an empty line and
-// ErrInterrupted after Interrupt.
+// command can run. It returns io.EOF on Ctrl-D on an empty line or when the
+// terminal hangs up, and ErrInterrupted after Interrupt.
 func (r *Reader) ReadLine() (string, error) {
 	r.ended = endedEOF
 	r.screen.unmute()
+	if r.tty.isHungUp() {
+		return "", io.EOF
+	}
 	line := r.p.Input()
-	switch r.ended {
-	case endedLine:
+	switch {
+	case r.tty.isHungUp():
+		return "", io.EOF
+	case r.ended == endedLine:
 		return line, nil
-	case endedRedraw:
+	case r.ended == endedRedraw:
 		return "", ErrInterrupted
 	}
 	return "", io.EOF
 }
+
+// DropClear reports whether a ClearLine came too late for the line that
+// ReadLine just returned, and drops it so that it does not clear the next
+// line: the caller then treats it as an interrupt of that line's command.
+func (r *Reader) DropClear() bool { return r.tty.takeClear() }
 
 // Interrupt makes the ReadLine under way (or the next one) return
 // ErrInterrupted once the keys typed so far are in the line. The terminal

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	prompt "github.com/c-bata/go-prompt"
 	"golang.org/x/sys/unix"
@@ -23,6 +24,10 @@ var (
 	ctrlCKey = []byte{0x03}
 	ctrlDKey = []byte{0x04}
 )
+
+// A user can type redrawKey too (xterm and VTE send it for keypad 5 with
+// NumLock off). go-prompt ignores it; the tty drops it, so that only the
+// redraws it injects end a line.
 
 const (
 	// idleWait bounds one wait for a key. go-prompt can end Input only
@@ -68,6 +73,7 @@ type tty struct {
 	clear   bool   // hand ctrlCKey likewise
 	keepRaw bool   // the next TearDown leaves raw mode on (a redraw follows)
 	active  bool   // between Setup and TearDown: Input is reading
+	hungUp  bool   // the terminal is gone: end Input, read no more
 	size    prompt.WinSize
 	buf     []byte
 }
@@ -192,13 +198,18 @@ func (t *tty) Read() ([]byte, error) {
 		if t.hold {
 			return nil, errNoKey
 		}
-		if len(t.pending) == 0 {
+		if len(t.pending) == 0 && !t.hungUp {
 			t.readNow()
 		}
-		if len(t.pending) > 0 {
-			return t.next(), nil
+		if key := t.next(); key != nil {
+			return key, nil
 		}
 		switch {
+		case t.hungUp:
+			// End Input whatever the line holds (a Ctrl-D would only
+			// delete a character); ReadLine then reports the end.
+			t.hold = true
+			return redrawKey, nil
 		case t.clear:
 			t.clear = false
 			return ctrlCKey, nil
@@ -206,7 +217,7 @@ func (t *tty) Read() ([]byte, error) {
 			t.redraw = false
 			t.hold, t.keepRaw = true, true
 			return redrawKey, nil
-		case waited:
+		case waited, t.hungUp:
 			return nil, errNoKey
 		}
 		t.waitForKey()
@@ -234,27 +245,54 @@ func (t *tty) waitForKey() {
 }
 
 // took keeps what a read returned. A terminal that hangs up reads as end
-// of file: hand a Ctrl-D, which leaves the shell from an empty line.
+// of file (or EIO).
 func (t *tty) took(n int, err error) {
 	if n > 0 {
 		t.pending = append(t.pending, t.buf[:n]...)
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, syscall.EIO) || (err == nil && n == 0) {
-		t.pending = append(t.pending, ctrlDKey...)
+		t.hungUp = true
 	}
 }
 
-// next hands over the first key of pending, holding after a key that ends
-// the line.
+// isHungUp reports whether the terminal is gone.
+func (t *tty) isHungUp() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.hungUp
+}
+
+// next takes the first key off pending, nil if there is none (yet): a
+// redraw key the user typed is dropped; after a key that ends the line the
+// tty holds.
 func (t *tty) next() []byte {
-	n := nextKeyLen(t.pending)
-	key := bytes.Clone(t.pending[:n])
-	t.pending = t.pending[n:]
-	t.ending = bytes.Equal(key, ctrlDKey)
-	if isLineEnd(key) {
-		t.hold = true
+	for len(t.pending) > 0 {
+		n := nextKeyLen(t.pending)
+		if n == 0 {
+			return nil // half a character: the rest is still on its way
+		}
+		key := bytes.Clone(t.pending[:n])
+		t.pending = t.pending[n:]
+		if bytes.Equal(key, redrawKey) {
+			continue
+		}
+		t.ending = bytes.Equal(key, ctrlDKey)
+		if isLineEnd(key) {
+			t.hold = true
+		}
+		return key
 	}
-	return key
+	return nil
+}
+
+// takeClear drops a requested clear that was not handed over, and reports
+// whether there was one.
+func (t *tty) takeClear() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := t.clear
+	t.clear = false
+	return c
 }
 
 // isLineEnd reports whether go-prompt ends Input on key: Enter, as CR or LF.
@@ -264,7 +302,8 @@ func isLineEnd(key []byte) bool {
 
 // nextKeyLen is the length of the first key in b (non-empty): the longest
 // sequence go-prompt knows that b starts with, else one control byte, else
-// the text up to the next control byte.
+// the text up to the next control byte, but not into a character whose
+// bytes have not all been read (0 if that is all there is).
 func nextKeyLen(b []byte) int {
 	best := 0
 	for _, k := range prompt.ASCIISequences {
@@ -281,6 +320,16 @@ func nextKeyLen(b []byte) int {
 	n := 1
 	for n < len(b) && !isControl(b[n]) {
 		n++
+	}
+	if n == len(b) {
+		// A read may end inside a character: keep its first bytes back.
+		start := n - 1
+		for start > 0 && !utf8.RuneStart(b[start]) {
+			start--
+		}
+		if !utf8.FullRune(b[start:n]) {
+			n = start
+		}
 	}
 	return n
 }

@@ -208,11 +208,48 @@ func TestTTYRules(t *testing.T) {
 				t.Errorf("TearDown left %+v, want the state before Setup %+v", after, before)
 			}
 		}},
-		{"a hung-up terminal reads as Ctrl-D", func(t *testing.T, p *pty) {
+		{"a hang-up ends the line, whatever it holds, and every later one", func(t *testing.T, p *pty) {
+			p.typeIn(t, "abc")
+			p.keys(t, 1) // in go-prompt's line now
 			p.master.Close()
-			if got := p.keys(t, 1); got[0] != "\x04" {
-				t.Errorf("key %q after hang-up, want Ctrl-D", got)
+			if got := p.keys(t, 1); got[0] != string(redrawKey) {
+				t.Errorf("key %q after hang-up, want the key that ends Input", got)
 			}
+			if !p.tty.isHungUp() {
+				t.Error("the tty does not know it hung up")
+			}
+			p.noKey(t) // held
+			p.tty.Setup()
+			if got := p.keys(t, 1); got[0] != string(redrawKey) {
+				t.Errorf("after Setup, key %q, want the key that ends Input again", got)
+			}
+		}},
+		{"a redraw key typed by the user is dropped", func(t *testing.T, p *pty) {
+			p.typeIn(t, "a\x1b[Eb\r")
+			if got := p.keys(t, 3); !reflect.DeepEqual(got, []string{"a", "b", "\r"}) {
+				t.Errorf("keys %q, want the keypad-5 sequence gone", got)
+			}
+		}},
+		{"a character split between reads is handed whole", func(t *testing.T, p *pty) {
+			p.typeIn(t, "x\xc3")
+			if got := p.keys(t, 1); got[0] != "x" {
+				t.Fatalf("key %q, want x without the half character", got)
+			}
+			p.noKey(t)
+			p.typeIn(t, "\xa9\r")
+			if got := p.keys(t, 2); !reflect.DeepEqual(got, []string{"é", "\r"}) {
+				t.Errorf("keys %q, want é whole", got)
+			}
+		}},
+		{"a clear that came after the line is dropped, not carried to the next", func(t *testing.T, p *pty) {
+			p.typeIn(t, "ps\r")
+			p.keys(t, 2)
+			p.tty.requestClear()
+			if !p.tty.takeClear() || p.tty.takeClear() {
+				t.Error("takeClear does not report the late clear exactly once")
+			}
+			p.tty.Setup()
+			p.noKey(t)
 		}},
 	}
 	for _, tt := range tests {
@@ -221,6 +258,17 @@ func TestTTYRules(t *testing.T) {
 			p.tty.Setup() // as go-prompt's Input does before it reads
 			tt.run(t, p)
 		})
+	}
+}
+
+func TestNextKeyLenHalfCharacter(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int
+	}{{"ab\xc3", 2}, {"\xc3", 0}, {"a\xe2\x82", 1}, {"a\xe2\x82\xac", 4}, {"a\xff", 2}} {
+		if got := nextKeyLen([]byte(tt.in)); got != tt.want {
+			t.Errorf("nextKeyLen(%q) = %d, want %d", tt.in, got, tt.want)
+		}
 	}
 }
 
@@ -237,6 +285,7 @@ func TestNextKeyLen(t *testing.T) {
 		{"héllo wörld", []string{"héllo wörld"}},
 		{"\x1b[1;5Cab", []string{"\x1b[1;5C", "ab"}},
 		{"\x1b[E", []string{"\x1b[E"}},
+		{"é\r", []string{"é", "\r"}},
 	}
 	for _, tt := range tests {
 		var got []string
