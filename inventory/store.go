@@ -14,8 +14,9 @@ import (
 // store holds the containers and images the inventory knows, and merges
 // what it learns so that knowledge asked for later always wins: a resync's
 // list never undoes what an inspect or a removal taught after the list was
-// taken, and an inspect result never overwrites a newer one. So inspects
-// may run concurrently and no lock is held across engine calls.
+// taken, nor does an inspect asked before it undo the list, and an inspect
+// result never overwrites a newer one. So inspects may run concurrently
+// and no lock is held across engine calls.
 type store struct {
 	mu     sync.RWMutex
 	synced bool
@@ -40,11 +41,19 @@ func (s *store) lost() {
 
 // resync merges a full list, taken at listedAt, and returns the IDs that
 // need an inspect. What was learned after the list was taken wins over it;
-// an inspected entry whose state and names the list confirms is kept as it
-// is, so a periodic resync costs no inspects when nothing changed.
+// the list wins over what was learned before: an inspect asked earlier and
+// answered later can neither overwrite an entry the list confirms nor bring
+// back one it dropped (its destroy event lost). An inspected entry whose
+// state and names the list confirms is kept as it is, so a periodic resync
+// costs no inspects when nothing changed.
 func (s *store) resync(list []container.Summary, listedAt time.Time) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for id, at := range s.gone {
+		if !at.After(listedAt) {
+			delete(s.gone, id) // the list already knows
+		}
+	}
 	fresh := make(map[string]Container, len(list))
 	var stale []string
 	for i, c := range list {
@@ -58,7 +67,8 @@ func (s *store) resync(list []container.Summary, listedAt time.Time) []string {
 		case known && old.Detailed && old.State == c.State && slices.Equal(old.Names, c.Names) &&
 			old.StatusText(listedAt) == c.Status:
 			// Nothing changed that the list shows (a missed restart would
-			// show in the status's duration).
+			// show in the status's duration): as good as learned now.
+			old.learned = listedAt
 			fresh[c.ID] = old
 		default:
 			// The engine lists newest first; within one second, keep its
@@ -69,13 +79,13 @@ func (s *store) resync(list []container.Summary, listedAt time.Time) []string {
 		}
 	}
 	for id, old := range s.items {
-		if _, listed := fresh[id]; !listed && old.learned.After(listedAt) {
-			fresh[id] = old // created after the list was taken
+		if _, listed := fresh[id]; listed {
+			continue
 		}
-	}
-	for id, at := range s.gone {
-		if !at.After(listedAt) {
-			delete(s.gone, id) // the list already knows
+		if old.learned.After(listedAt) {
+			fresh[id] = old // created after the list was taken
+		} else {
+			s.gone[id] = listedAt // gone when the list was taken
 		}
 	}
 	s.items, s.synced = fresh, true

@@ -106,3 +106,42 @@ func TestResyncKeepsNewerKnowledge(t *testing.T) {
 		t.Errorf("to inspect: %q, want [changed other restarted]", stale)
 	}
 }
+
+// TestResyncOutranksOlderInspects: an inspect asked before a resync's list
+// was taken and answered after it is older knowledge than the list. It must
+// neither bring back a container the list dropped (its destroy event lost)
+// nor overwrite one the list confirmed.
+func TestResyncOutranksOlderInspects(t *testing.T) {
+	t0 := time.Now()
+	asked, listed := t0, t0.Add(time.Second)
+	s := newStore()
+	running := container.Summary{ID: "kept", Names: []string{"/kept"}, State: container.StateRunning, Status: "Up 1 second"}
+	s.resync([]container.Summary{
+		{ID: "dropped", Names: []string{"/dropped"}, State: container.StateRunning},
+		running,
+	}, t0.Add(-time.Minute))
+	kept := Container{Summary: running, Detailed: true, StartedAt: listed.Add(-time.Second)}
+	if !s.put(kept, t0.Add(-time.Second)) {
+		t.Fatal("the first inspect of kept was not stored")
+	}
+
+	// Inspects asked at `asked`; the list at `listed` says dropped is gone
+	// and kept is as known; then the inspects answer.
+	s.resync([]container.Summary{running}, listed)
+	if s.put(Container{Summary: container.Summary{ID: "dropped", Names: []string{"/dropped"}, State: container.StateRunning}, Detailed: true}, asked) {
+		t.Error("an inspect older than the list brought back a container the list dropped")
+	}
+	stale := kept
+	stale.State = container.StateExited
+	if s.put(stale, asked) {
+		t.Error("an inspect older than the list overwrote what the list confirmed")
+	}
+	list, _ := s.list(manager.ListOptions{All: true})
+	if len(list) != 1 || list[0].ID != "kept" || list[0].State != container.StateRunning {
+		t.Errorf("after the resync and the late inspects: %+v", list)
+	}
+	// An inspect asked after the list wins, as ever.
+	if !s.put(stale, listed.Add(time.Millisecond)) {
+		t.Error("an inspect newer than the list was refused")
+	}
+}
