@@ -2,8 +2,9 @@
 // mode needs (the event Watcher, the inventory it feeds, the engine-status
 // notices), takes more (the log keeper, the enforcer, the status API), and
 // starts them in order and stops them in reverse: cancel, then wait. The
-// interactive shell and the agent each make one Runner; nothing else
-// starts a background goroutine of dockman's.
+// interactive shell and the agent each make one Runner, and every part
+// that follows the engine belongs to it. (The shell's own goroutines, its
+// signal router and a notice timer, belong to the shell's session.)
 package runner
 
 import (
