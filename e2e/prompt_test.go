@@ -268,3 +268,24 @@ func TestResizeRedrawsLine(t *testing.T) {
 		t.Errorf("the redrawn line ran as %q, want ps's header alone", out)
 	}
 }
+
+// TestHangUpWithLineTyped closes the terminal (the tmux server goes away)
+// while a line is half typed: dockman ends, rather than reading a dead
+// terminal forever.
+func TestHangUpWithLineTyped(t *testing.T) {
+	tm := newTerminal(t, "DOCKER_HOST="+testenv.Host())
+	tm.startDockman()
+	tm.waitDockman()
+	tm.typeText("ps -a")
+	pid := tm.dockmanPID()
+	if _, err := tm.tmuxErr("kill-server"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(waitLimit)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("dockman (pid %d) still runs %s after its terminal hung up", pid, waitLimit)
+		}
+		time.Sleep(pollEvery)
+	}
+}
