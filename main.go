@@ -129,12 +129,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	fmt.Fprintf(stdout, "dockman %s on %s: type 'help' for commands, Ctrl-D to leave\n", version, mgr.Host())
 	if err := sh.Interactive(ctx, "dockman> "); err != nil {
+		logger.Error("dockman stopped", "err", err)
 		fmt.Fprintf(stderr, "dockman: %v\n", err)
 		return 1
 	}
 	if sig, ok := sh.Signal().(syscall.Signal); ok {
+		logger.Info("dockman stopped", "signal", sig.String())
 		return 128 + int(sig) // as a shell reports a death by signal
 	}
+	logger.Info("dockman stopped")
 	return 0
 }
 

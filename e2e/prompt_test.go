@@ -153,10 +153,14 @@ func TestSIGINTAtPrompt(t *testing.T) {
 	if out, _ := between(tm.scrollback(), isPromptLine, n); len(out) != 0 {
 		t.Errorf("SIGINT at the prompt printed %q, want nothing: the line is dropped, not run", out)
 	}
-	for range 3 { // and again: nothing was left registered or broken
+	for i := range 3 { // and again: nothing was left registered or broken
+		n := count(tm.scrollback(), isPromptLine)
 		if err := syscall.Kill(tm.dockmanPID(), syscall.SIGINT); err != nil {
 			t.Fatal(err)
 		}
+		tm.waitFor(fmt.Sprintf("a fresh prompt after SIGINT %d at the empty prompt", i+2), func(s screen) bool {
+			return tm.atDockmanPrompt(s) && count(tm.scrollback(), isPromptLine) > n
+		})
 	}
 	if out := tm.run("history"); !slices.Equal(out, []string{"    1  history"}) {
 		t.Errorf("history printed %q, want only itself: the interrupted line was not run", out)

@@ -147,8 +147,8 @@ func (r *Reader) DropClear() bool { return r.tty.takeClear() }
 // then appears above the prompt that the next ReadLine draws.
 func (r *Reader) Interrupt() { r.tty.requestRedraw() }
 
-// ClearLine drops the line being typed, as Ctrl-C at the prompt does: for
-// a SIGINT sent from outside.
+// ClearLine drops the line being typed as it shows now, as Ctrl-C at the
+// prompt does: for a SIGINT sent from outside.
 func (r *Reader) ClearLine() { r.tty.requestClear() }
 
 // Resized redraws the line being typed at the terminal's new width, if

@@ -70,7 +70,7 @@ type tty struct {
 	hold    bool   // a key that ends the line was handed: nothing until Setup
 	ending  bool   // Ctrl-D was handed: Input may be ending, wait briefly
 	redraw  bool   // hand redrawKey once what was typed before is handed
-	clear   bool   // hand ctrlCKey likewise
+	clear   bool   // hand ctrlCKey next, before keys go-prompt has not seen
 	keepRaw bool   // the next TearDown leaves raw mode on (a redraw follows)
 	active  bool   // between Setup and TearDown: Input is reading
 	hungUp  bool   // the terminal is gone: end Input, read no more
@@ -165,7 +165,9 @@ func (t *tty) requestRedraw() {
 	t.mu.Unlock()
 }
 
-// requestClear has a Ctrl-C handed after what was typed so far.
+// requestClear has a Ctrl-C handed next: it clears the line as go-prompt
+// shows it now; keys read but not handed yet may have been typed after the
+// signal, and are kept for the fresh line (as bash keeps what is queued).
 func (t *tty) requestClear() {
 	t.mu.Lock()
 	t.clear = true
@@ -198,6 +200,10 @@ func (t *tty) Read() ([]byte, error) {
 		if t.hold {
 			return nil, errNoKey
 		}
+		if t.clear {
+			t.clear = false
+			return ctrlCKey, nil
+		}
 		if len(t.pending) == 0 && !t.hungUp {
 			t.readNow()
 		}
@@ -210,9 +216,6 @@ func (t *tty) Read() ([]byte, error) {
 			// delete a character); ReadLine then reports the end.
 			t.hold = true
 			return redrawKey, nil
-		case t.clear:
-			t.clear = false
-			return ctrlCKey, nil
 		case t.redraw:
 			t.redraw = false
 			t.hold, t.keepRaw = true, true
