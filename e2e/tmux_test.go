@@ -523,8 +523,8 @@ func (tm *terminal) exitDockman() {
 // presses Tab and checks that want replaced the last word on the line. It
 // returns want's row of the list, description included.
 //
-// The list is computed on each key press from a cache that Docker events
-// fill in the background. Until want is offered, the last character is
+// The list is computed on each key press from the inventory, which Docker
+// events fill in the background. Until want is offered, the last character is
 // deleted and typed again so that the list is computed afresh.
 func (tm *terminal) complete(typed, want string) string {
 	tm.t.Helper()

@@ -90,7 +90,7 @@ func FuzzSplit(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	cache := testCompleter(f)
+	completer := testCompleter(f)
 	f.Fuzz(func(t *testing.T, line string) {
 		cmds, err := Split(line)
 		if err != nil {
@@ -105,6 +105,6 @@ func FuzzSplit(f *testing.F) {
 			}
 		}
 		_ = fieldsLenient(line)
-		_ = cache.Complete(line)
+		_ = completer.Complete(line)
 	})
 }
