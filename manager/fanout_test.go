@@ -101,7 +101,7 @@ func TestFanOutBlockedHandler(t *testing.T) {
 	const n = 500
 	send(t, stream, n)
 	for name, r := range map[string]*recorder{"a": a, "b": b} {
-		r.wait(t, 0, "the last event", is(fmt.Sprintf("c%03d", n-1), events.ActionStart))
+		r.wait(t, 0, "start of the last container", is(fmt.Sprintf("c%03d", n-1), events.ActionStart))
 		if got := started(r.snapshot()); len(got) != n {
 			t.Errorf("handler %s saw %d of %d events while another was blocked", name, len(got), n)
 		}
@@ -143,7 +143,7 @@ func TestFanOutOverflow(t *testing.T) {
 
 	const n = 50
 	send(t, stream, n)
-	other.wait(t, 0, "the last event", is(fmt.Sprintf("c%03d", n-1), events.ActionStart))
+	other.wait(t, 0, "start of the last container", is(fmt.Sprintf("c%03d", n-1), events.ActionStart))
 	if got := started(other.snapshot()); len(got) != n {
 		t.Errorf("the other handler saw %d of %d events", len(got), n)
 	}
