@@ -275,20 +275,36 @@ func TestResizeRedrawsLine(t *testing.T) {
 
 // TestHangUpWithLineTyped closes the terminal (the tmux server goes away)
 // while a line is half typed: dockman ends, rather than reading a dead
-// terminal forever.
+// terminal forever, with 129 as a death by SIGHUP. A shell that ignores the
+// hang-up records the exit status.
 func TestHangUpWithLineTyped(t *testing.T) {
 	tm := newTerminal(t, "DOCKER_HOST="+testenv.Host())
-	tm.startDockman()
-	tm.waitDockman()
+	status := filepath.Join(t.TempDir(), "status")
+	base := tm.waitBash().cursorLine()
+	cmd := fmt.Sprintf(`bash -c 'trap "" HUP; dockman; echo $? >%s'`, status)
+	tm.sendText(cmd)
+	tm.waitFor("bash to echo the command", func(s screen) bool { return s.cursorLine() == base+" "+cmd })
+	tm.sendKeys("Enter")
+	// The pane's foreground process is the wrapper: wait for the prompt.
+	s := tm.waitFor("dockman's prompt under the wrapper", func(s screen) bool {
+		return s.cursorLine() == strings.TrimSpace(dockmanPrompt) && tm.raw()
+	})
+	tm.prefix, tm.line = s.cursorLine()+" ", ""
 	tm.typeText("ps -a")
-	pid := tm.dockmanPID()
 	if _, err := tm.tmuxErr("kill-server"); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(waitLimit)
-	for alive(pid) {
+	for {
+		b, err := os.ReadFile(status)
+		if err == nil && len(b) > 0 {
+			if got := strings.TrimSpace(string(b)); got != "129" {
+				t.Errorf("dockman's exit status after its terminal hung up is %s, want 129", got)
+			}
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("dockman (pid %d) still runs %s after its terminal hung up", pid, waitLimit)
+			t.Fatalf("dockman did not end within %s after its terminal hung up", waitLimit)
 		}
 		time.Sleep(pollEvery)
 	}

@@ -45,6 +45,7 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 	defer s.notices.stop()
 
 	sess := &promptSession{lr: lr}
+	defer func() { s.signal = sess.endedBy() }()
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGWINCH)
 	done := make(chan struct{})
@@ -81,7 +82,7 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 		case errors.Is(err, lineedit.ErrInterrupted):
 			continue // for notices, or to end: the loop's top decides
 		case errors.Is(err, io.EOF):
-			return nil
+			return nil // Ctrl-D, or the terminal hung up (SIGHUP, recorded above)
 		case err != nil:
 			return err
 		}
@@ -93,7 +94,6 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 			break
 		}
 	}
-	s.signal = sess.ending
 	return nil
 }
 
@@ -227,8 +227,11 @@ func (ss *promptSession) done() bool {
 	return ss.interrupted
 }
 
-func (ss *promptSession) ended() bool {
+func (ss *promptSession) ended() bool { return ss.endedBy() != nil }
+
+// endedBy returns the signal that ends the session, or nil.
+func (ss *promptSession) endedBy() os.Signal {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	return ss.ending != nil
+	return ss.ending
 }
