@@ -190,12 +190,17 @@ func (inv *Inventory) List(opts manager.ListOptions) ([]Container, bool) {
 	return inv.store.list(opts)
 }
 
-// KnownContainers returns every container in memory, with its status as
-// of now, or nil when the inventory is out of sync. It never asks the
-// engine: completion reads it on every key.
+// KnownContainers returns every container in memory, or nil when the
+// inventory is out of sync. It never asks the engine: completion reads it
+// on every key, so it leaves STATUS as it was learned rather than render
+// it for each container.
 func (inv *Inventory) KnownContainers() []container.Summary {
 	list, _ := inv.store.list(manager.ListOptions{All: true})
-	return summaries(list, time.Now())
+	out := make([]container.Summary, len(list))
+	for i, c := range list {
+		out[i] = c.Summary
+	}
+	return out
 }
 
 // ImageTags returns every image tag ("repo:tag") the engine has, as of the

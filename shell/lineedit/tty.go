@@ -220,7 +220,7 @@ func (t *tty) Read() ([]byte, error) {
 			t.redraw = false
 			t.hold, t.keepRaw = true, true
 			return redrawKey, nil
-		case waited, t.hungUp:
+		case waited:
 			return nil, errNoKey
 		}
 		t.waitForKey()
