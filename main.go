@@ -72,30 +72,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer mgr.Close()
 
+	// Colour only where a person reads it: each stream decides for itself,
+	// so `dockman 2>err.log` keeps escape codes out of the file.
+	useColor := !*noColor && os.Getenv("NO_COLOR") == ""
+	color.NoColor = !useColor || !isTerminal(stdout)
+	colorOut, colorErr := useColor && isTerminal(stdout), useColor && isTerminal(stderr)
+
 	interactive := !fs.Changed("command") && isTerminal(stdin) && isTerminal(stdout)
 	if !interactive {
-		color.NoColor = true
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		sh := shell.New(mgr, shell.Options{Out: stdout, Err: stderr})
 		in := stdin
 		if fs.Changed("command") {
 			in = strings.NewReader(*script)
 		}
-		if err := sh.Script(ctx, in); err != nil {
-			switch {
-			case errors.Is(err, context.Canceled):
-				return 130 // interrupted, as a shell reports it; nothing to add
-			case !errors.Is(err, shell.ErrFailed):
-				fmt.Fprintf(stderr, "dockman: %v\n", err)
-			}
-			return 1
-		}
-		return 0
+		sh := shell.New(mgr, shell.Options{Out: stdout, Err: stderr, ColorOut: colorOut, ColorErr: colorErr})
+		return runScript(sh, in, stderr)
 	}
 
-	useColor := !*noColor && os.Getenv("NO_COLOR") == ""
-	color.NoColor = !useColor
 	history, err := shell.OpenHistory(filepath.Join(*stateDir, "history"), shell.DefaultHistoryLimit)
 	if err != nil {
 		fmt.Fprintf(stderr, "dockman: %v (history will not be kept)\n", err)
@@ -116,7 +108,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	parts := runner.New(mgr, runner.Options{Log: logger, Notify: func(msg string) { sh.Notify(msg) }})
 	inv := parts.Inventory()
 	sh = shell.New(inv.Front(), shell.Options{
-		Out: stdout, Err: stderr, Color: useColor, History: history,
+		Out: stdout, Err: stderr, ColorOut: colorOut, ColorErr: colorErr, History: history,
 		Completer: shell.NewCompleter(inv), DebugLog: logPath,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -137,8 +129,48 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		logger.Info("dockman stopped", "signal", sig.String())
 		return 128 + int(sig) // as a shell reports a death by signal
 	}
-	logger.Info("dockman stopped")
-	return 0
+	status, _ := sh.ExitStatus()
+	logger.Info("dockman stopped", "status", status)
+	return status
+}
+
+// runScript runs the commands read from in and returns the exit status:
+// N after `exit N`, else 0 when every command succeeded, else docker's
+// status for the last failure (125 for a bad flag, 1 for a failed
+// operation, ...). SIGINT, SIGTERM and SIGHUP cancel the command under way
+// and end the script with 128+signal, as a shell reports a death by signal.
+func runScript(sh *shell.Shell, in io.Reader, stderr io.Writer) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	var ending syscall.Signal
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		select {
+		case sig := <-sigs:
+			ending = sig.(syscall.Signal)
+			cancel()
+		case <-done:
+		}
+	}()
+	err := sh.Script(ctx, in)
+	close(done)
+	<-stopped // ending is settled from here on
+	if ending != 0 {
+		return 128 + int(ending)
+	}
+	if n, ok := sh.ExitStatus(); ok {
+		return n
+	}
+	if err != nil && !errors.Is(err, shell.ErrFailed) {
+		fmt.Fprintf(stderr, "dockman: %v\n", err)
+		return 1
+	}
+	return shell.ExitStatus(err)
 }
 
 // defaultStateDir is $XDG_STATE_HOME/dockman, else ~/.local/state/dockman.

@@ -102,7 +102,7 @@ func TestFollowsEngine(t *testing.T) {
 
 	// Changes made through the front are visible as soon as the call returns.
 	zero := 0
-	if err := front.Stop(context.Background(), id, &zero); err != nil {
+	if err := front.Stop(context.Background(), id, manager.StopOptions{Timeout: &zero}); err != nil {
 		t.Fatal(err)
 	}
 	if got, ok := find(); !ok || got.State != container.StateExited || !strings.HasPrefix(got.StatusText(time.Now()), "Exited (137)") {

@@ -87,13 +87,13 @@ func (f *Front) Start(ctx context.Context, id string) error {
 }
 
 // Stop stops a container (see manager.Manager.Stop), then refreshes its entry.
-func (f *Front) Stop(ctx context.Context, id string, timeout *int) error {
-	return f.thenRefresh(ctx, id, f.inv.m.Stop(ctx, id, timeout))
+func (f *Front) Stop(ctx context.Context, id string, opts manager.StopOptions) error {
+	return f.thenRefresh(ctx, id, f.inv.m.Stop(ctx, id, opts))
 }
 
 // Restart restarts a container, then refreshes its entry.
-func (f *Front) Restart(ctx context.Context, id string, timeout *int) error {
-	return f.thenRefresh(ctx, id, f.inv.m.Restart(ctx, id, timeout))
+func (f *Front) Restart(ctx context.Context, id string, opts manager.StopOptions) error {
+	return f.thenRefresh(ctx, id, f.inv.m.Restart(ctx, id, opts))
 }
 
 // Remove deletes a container, then forgets it.

@@ -81,7 +81,7 @@ func (f *fakeEngine) Inspect(_ context.Context, id string) (container.InspectRes
 	return c, nil, err
 }
 
-func (f *fakeEngine) Stop(_ context.Context, id string, _ *int) error {
+func (f *fakeEngine) Stop(_ context.Context, id string, _ manager.StopOptions) error {
 	f.count("stop")
 	if f.stop == nil {
 		return errUnexpected
@@ -101,7 +101,7 @@ func (f *fakeEngine) Logs(context.Context, string, manager.LogsOptions, io.Write
 	return errUnexpected
 }
 func (f *fakeEngine) Start(context.Context, string) error         { return errUnexpected }
-func (f *fakeEngine) Restart(context.Context, string, *int) error { return errUnexpected }
+func (f *fakeEngine) Restart(context.Context, string, manager.StopOptions) error { return errUnexpected }
 func (f *fakeEngine) Run(context.Context, manager.RunSpec, io.Writer) (string, error) {
 	return "", errUnexpected
 }
@@ -243,7 +243,7 @@ func TestWritesRefresh(t *testing.T) {
 	front := inv.Front()
 	ctx := context.Background()
 
-	if err := front.Stop(ctx, web.ID, nil); err != nil {
+	if err := front.Stop(ctx, web.ID, manager.StopOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	list, _ := inv.List(manager.ListOptions{All: true})
@@ -253,7 +253,7 @@ func TestWritesRefresh(t *testing.T) {
 
 	eng.stop = func(string) error { return errors.New("refused") }
 	inspects := eng.calls["inspect"]
-	if err := front.Stop(ctx, web.ID, nil); err == nil {
+	if err := front.Stop(ctx, web.ID, manager.StopOptions{}); err == nil {
 		t.Error("a failed Stop returned no error")
 	}
 	if eng.calls["inspect"] != inspects {

@@ -42,8 +42,8 @@ type Engine interface {
 	Inspect(ctx context.Context, id string) (container.InspectResponse, json.RawMessage, error)
 	Logs(ctx context.Context, id string, opts manager.LogsOptions, stdout, stderr io.Writer) error
 	Start(ctx context.Context, id string) error
-	Stop(ctx context.Context, id string, timeout *int) error
-	Restart(ctx context.Context, id string, timeout *int) error
+	Stop(ctx context.Context, id string, opts manager.StopOptions) error
+	Restart(ctx context.Context, id string, opts manager.StopOptions) error
 	Remove(ctx context.Context, id string, opts manager.RemoveOptions) error
 	Run(ctx context.Context, spec manager.RunSpec, progress io.Writer) (string, error)
 }

@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -28,7 +29,10 @@ func (m *Manager) Containers(ctx context.Context, opts ListOptions) ([]container
 	}
 	res, err := m.api.ContainerList(ctx, client.ContainerListOptions{All: opts.All, Filters: f})
 	if err != nil {
-		return nil, fmt.Errorf("list containers: %w", m.wrap(err))
+		if err := m.wrap(err); errors.Is(err, ErrUnreachable) {
+			return nil, err // says all there is: the caller names its command
+		}
+		return nil, fmt.Errorf("list containers: %w", err)
 	}
 	return res.Items, nil
 }
@@ -132,18 +136,27 @@ func (m *Manager) Start(ctx context.Context, id string) error {
 	return nil
 }
 
-// Stop stops a container, killing it after timeout seconds (nil: the
-// container's own stop timeout, 10 s by default).
-func (m *Manager) Stop(ctx context.Context, id string, timeout *int) error {
-	if _, err := m.api.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: timeout}); err != nil {
+// StopOptions say how Stop and Restart stop a container.
+type StopOptions struct {
+	// Timeout is the seconds to wait before killing the container; nil
+	// means the container's own stop timeout (10 s by default).
+	Timeout *int
+	// Signal is sent first (a name such as "SIGINT" or a number); ""
+	// means the container's stop signal (SIGTERM by default).
+	Signal string
+}
+
+// Stop stops a container: its stop signal, then SIGKILL after the timeout.
+func (m *Manager) Stop(ctx context.Context, id string, opts StopOptions) error {
+	if _, err := m.api.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: opts.Timeout, Signal: opts.Signal}); err != nil {
 		return m.wrap(err)
 	}
 	return nil
 }
 
-// Restart stops then starts a container, with Stop's timeout semantics.
-func (m *Manager) Restart(ctx context.Context, id string, timeout *int) error {
-	if _, err := m.api.ContainerRestart(ctx, id, client.ContainerRestartOptions{Timeout: timeout}); err != nil {
+// Restart stops then starts a container, with Stop's options.
+func (m *Manager) Restart(ctx context.Context, id string, opts StopOptions) error {
+	if _, err := m.api.ContainerRestart(ctx, id, client.ContainerRestartOptions{Timeout: opts.Timeout, Signal: opts.Signal}); err != nil {
 		return m.wrap(err)
 	}
 	return nil

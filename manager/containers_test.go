@@ -151,7 +151,7 @@ func TestStartStop(t *testing.T) {
 				// The trap must be set before the signal arrives.
 				waitLogs(t, e, id, "ready")
 			}
-			if err := e.m.Stop(t.Context(), id, tt.timeout); err != nil {
+			if err := e.m.Stop(t.Context(), id, StopOptions{Timeout: tt.timeout}); err != nil {
 				t.Fatalf("Stop: %v", err)
 			}
 			st := e.inspect(t, id).State
@@ -159,7 +159,7 @@ func TestStartStop(t *testing.T) {
 				t.Errorf("after Stop: status %q running %v exit %d, want exited %d", st.Status, st.Running, st.ExitCode, tt.wantCode)
 			}
 			// Both are no-ops on the engine (304), not errors.
-			if err := e.m.Stop(t.Context(), id, &zero); err != nil {
+			if err := e.m.Stop(t.Context(), id, StopOptions{Timeout: &zero}); err != nil {
 				t.Errorf("Stop of a stopped container: %v", err)
 			}
 		})
@@ -176,8 +176,8 @@ func TestStartStop(t *testing.T) {
 		name := testenv.Name("nosuch")
 		for op, err := range map[string]error{
 			"Start":   e.m.Start(t.Context(), name),
-			"Stop":    e.m.Stop(t.Context(), name, &zero),
-			"Restart": e.m.Restart(t.Context(), name, &zero),
+			"Stop":    e.m.Stop(t.Context(), name, StopOptions{Timeout: &zero}),
+			"Restart": e.m.Restart(t.Context(), name, StopOptions{Timeout: &zero}),
 			"Remove":  e.m.Remove(t.Context(), name, RemoveOptions{Force: true}),
 		} {
 			if !IsNotFound(err) || !strings.Contains(err.Error(), name) {
@@ -211,7 +211,7 @@ func TestRestart(t *testing.T) {
 			id := e.run(t, testenv.Name("restart"), "sh", "-c", `trap "exit 0" TERM; echo ready; sleep 600 & wait`)
 			waitLogs(t, e, id, "ready")
 			before := e.inspect(t, id).State
-			if err := e.m.Restart(t.Context(), id, tt.timeout); err != nil {
+			if err := e.m.Restart(t.Context(), id, StopOptions{Timeout: tt.timeout}); err != nil {
 				t.Fatalf("Restart: %v", err)
 			}
 			after := e.inspect(t, id).State
@@ -227,7 +227,7 @@ func TestRestart(t *testing.T) {
 		id := e.run(t, testenv.Name("restart"), "true")
 		e.waitExit(t, id)
 		before := e.inspect(t, id).State
-		if err := e.m.Restart(t.Context(), id, &zero); err != nil {
+		if err := e.m.Restart(t.Context(), id, StopOptions{Timeout: &zero}); err != nil {
 			t.Fatalf("Restart: %v", err)
 		}
 		if after := e.inspect(t, id).State; after.StartedAt == before.StartedAt {

@@ -122,7 +122,7 @@ func TestLogsFollow(t *testing.T) {
 	t.Run("container exits", func(t *testing.T) {
 		id := e.run(t, testenv.Name("follow"), "sh", "-c", "echo ready; exec sleep 600")
 		out, err := followUntil(t, e.m, t.Context(), id, func() {
-			if err := e.m.Stop(t.Context(), id, &zero); err != nil {
+			if err := e.m.Stop(t.Context(), id, StopOptions{Timeout: &zero}); err != nil {
 				t.Errorf("Stop: %v", err)
 			}
 		})

@@ -124,8 +124,26 @@ func (m *Manager) wrap(err error) error {
 	if client.IsErrConnectionFailed(err) {
 		return &unreachableError{host: m.host, cause: err}
 	}
+	if msg, ok := strings.CutPrefix(err.Error(), daemonPrefix); ok {
+		return &daemonError{msg: msg, err: err}
+	}
 	return err
 }
+
+// daemonPrefix starts the SDK's words for every error the engine answers
+// with. dockman's error lines already say which command failed and on
+// what; the daemon's own message is what is left to say.
+const daemonPrefix = "Error response from daemon: "
+
+// daemonError is an error the engine answered with, worded without
+// daemonPrefix; errors.Is and errdefs checks still see the SDK's error.
+type daemonError struct {
+	msg string
+	err error
+}
+
+func (e *daemonError) Error() string { return e.msg }
+func (e *daemonError) Unwrap() error { return e.err }
 
 // IsNotFound reports whether err says that a container or image does not exist.
 func IsNotFound(err error) bool { return cerrdefs.IsNotFound(err) }

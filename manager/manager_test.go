@@ -191,8 +191,8 @@ func TestUnreachable(t *testing.T) {
 		{"Images", func(ctx context.Context) error { _, err := m.Images(ctx, false); return err }},
 		{"Inspect", func(ctx context.Context) error { _, _, err := m.Inspect(ctx, "web"); return err }},
 		{"Start", func(ctx context.Context) error { return m.Start(ctx, "web") }},
-		{"Stop", func(ctx context.Context) error { return m.Stop(ctx, "web", &zero) }},
-		{"Restart", func(ctx context.Context) error { return m.Restart(ctx, "web", nil) }},
+		{"Stop", func(ctx context.Context) error { return m.Stop(ctx, "web", StopOptions{Timeout: &zero}) }},
+		{"Restart", func(ctx context.Context) error { return m.Restart(ctx, "web", StopOptions{}) }},
 		{"Remove", func(ctx context.Context) error { return m.Remove(ctx, "web", RemoveOptions{Force: true}) }},
 		{"Logs", func(ctx context.Context) error {
 			return m.Logs(ctx, "web", LogsOptions{}, &bytes.Buffer{}, &bytes.Buffer{})

@@ -96,28 +96,36 @@ func (c *Command) flagSet() (*pflag.FlagSet, RunFunc) {
 	return fs, run
 }
 
+// execute parses args and runs the command. Every error it returns names
+// the command (a commandError), carries docker's exit status, and a flag or
+// argument error also carries the usage line.
 func (c *Command) execute(ctx context.Context, s *Shell, args []string) error {
 	fs, run := c.flagSet()
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return printUsage(s.out, c)
 		}
-		return fmt.Errorf("%s: %v (see 'help %s')", c.Name, err, c.Name)
+		return usageError(c, StatusUsage, err)
 	}
 	if help, _ := fs.GetBool("help"); help {
 		return printUsage(s.out, c)
 	}
 	pos := fs.Args()
+	// docker gives these status 1, not 125: cobra checks arguments after
+	// the flags are parsed.
 	switch {
 	case len(pos) < c.MinArgs:
-		return fmt.Errorf("%s: requires at least %d argument%s: usage: %s", c.Name, c.MinArgs, plural(c.MinArgs), c.Usage)
+		return usageError(c, StatusFailed, fmt.Errorf("requires at least %d argument%s", c.MinArgs, plural(c.MinArgs)))
 	case c.MaxArgs >= 0 && len(pos) > c.MaxArgs:
 		if c.MaxArgs == 0 {
-			return fmt.Errorf("%s: takes no arguments, got %q: usage: %s", c.Name, pos[0], c.Usage)
+			return usageError(c, StatusFailed, fmt.Errorf("takes no arguments, got %q", pos[0]))
 		}
-		return fmt.Errorf("%s: takes at most %d argument%s: usage: %s", c.Name, c.MaxArgs, plural(c.MaxArgs), c.Usage)
+		return usageError(c, StatusFailed, fmt.Errorf("takes at most %d argument%s", c.MaxArgs, plural(c.MaxArgs)))
 	}
-	return run(ctx, s, pos)
+	if err := run(ctx, s, pos); err != nil {
+		return &commandError{cmd: c.Name, err: err}
+	}
+	return nil
 }
 
 func plural(n int) string {

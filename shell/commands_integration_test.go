@@ -290,7 +290,7 @@ func TestPsColor(t *testing.T) {
 	})
 
 	t.Run("on", func(t *testing.T) {
-		s := newSession(f.eng, Options{Color: true})
+		s := newSession(f.eng, Options{ColorOut: true, ColorErr: true})
 		r := s.exec(t, "ps -a"+f.mine()).ok(t)
 		running := regexp.MustCompile(`\x1b\[32mUp [^\x1b]*\x1b\[0m`)
 		exited := regexp.MustCompile(`\x1b\[31mExited \(0\) [^\x1b]*\x1b\[0m`)
@@ -969,13 +969,22 @@ func TestExit(t *testing.T) {
 			}
 		})
 	}
-	t.Run("argument", func(t *testing.T) {
+	t.Run("status", func(t *testing.T) {
 		s := newSession(offlineEngine(t), Options{})
-		s.exec(t, "exit 3").oneError(t, "exit: takes no arguments")
-		if s.sh.Exited() {
-			t.Error("a failed exit left the shell")
+		s.exec(t, "exit 3; help").ok(t)
+		if n, ok := s.sh.ExitStatus(); !s.sh.Exited() || !ok || n != 3 {
+			t.Errorf("after exit 3: Exited %v, ExitStatus %d %v", s.sh.Exited(), n, ok)
 		}
 	})
+	for _, bad := range []string{"exit x", "exit 256", "exit -1", "exit 1 2"} {
+		t.Run(bad, func(t *testing.T) {
+			s := newSession(offlineEngine(t), Options{})
+			s.exec(t, bad).oneError(t, "exit: ")
+			if s.sh.Exited() {
+				t.Error("a failed exit left the shell")
+			}
+		})
+	}
 }
 
 // TestBadInput checks the issue's list of bad input: each is one line on

@@ -253,16 +253,27 @@ func (r result) oneError(t *testing.T, wants ...string) {
 	}
 }
 
-// errorLines checks that stderr holds n lines, each starting with "error: ".
+// errorLines checks that stderr holds n error lines, each of one shape:
+// "error: CMD: ..." when the line's first word is a command, else
+// "error: ...". A usage line may follow a flag or argument error.
 func (r result) errorLines(t *testing.T, n int) []string {
 	t.Helper()
 	lines := lines(r.errOut)
+	if k := len(lines); k > 0 && strings.HasPrefix(lines[k-1], "usage: ") {
+		lines = lines[:k-1]
+	}
 	if len(lines) != n || !strings.HasSuffix(r.errOut, "\n") {
 		t.Errorf("%q: stderr has %d lines, want %d: %q", r.line, len(lines), n, r.errOut)
 	}
+	prefix := "error: "
+	if words := strings.Fields(r.line); len(words) > 0 && !strings.Contains(r.line, ";") {
+		if c, ok := lookup(words[0]); ok {
+			prefix += c.Name + ": "
+		}
+	}
 	for _, l := range lines {
-		if !strings.HasPrefix(l, "error: ") {
-			t.Errorf("%q: stderr line %q does not start with \"error: \"", r.line, l)
+		if !strings.HasPrefix(l, prefix) {
+			t.Errorf("%q: stderr line %q does not start with %q", r.line, l, prefix)
 		}
 	}
 	return lines

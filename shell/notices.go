@@ -118,17 +118,17 @@ func (n *notices) stop() {
 func (s *Shell) showNotices() {
 	shown, more := s.notices.take()
 	for _, l := range shown {
-		fmt.Fprintln(s.out, s.noticeLine(l))
+		fmt.Fprintln(s.out, s.noticeLine(s.colorOut, l))
 	}
 	if more > 0 {
 		l := fmt.Sprintf("… and %d more", more)
 		if s.debugLog != "" {
 			l += " (all of them are in " + s.debugLog + ")"
 		}
-		fmt.Fprintln(s.out, s.noticeLine(l))
+		fmt.Fprintln(s.out, s.noticeLine(s.colorOut, l))
 	}
 }
 
-func (s *Shell) noticeLine(msg string) string {
-	return s.paint("notice:", color.FgYellow, color.Bold) + " " + msg
+func (s *Shell) noticeLine(colored bool, msg string) string {
+	return s.paint(colored, "notice:", color.FgYellow, color.Bold) + " " + msg
 }

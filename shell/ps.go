@@ -110,7 +110,7 @@ func renderContainers(s *Shell, list []container.Summary, v psView) error {
 	}
 	table := make([][]string, len(rows))
 	for i, r := range rows {
-		table[i] = []string{r.ID(), r.Image(), r.Command(), r.Created(), s.paint(r.Status(), stateColor(r.c.State)...), r.Ports(), r.Names()}
+		table[i] = []string{r.ID(), r.Image(), r.Command(), r.Created(), s.paint(s.colorOut, r.Status(), stateColor(r.c.State)...), r.Ports(), r.Names()}
 	}
 	return writeTable(s.out, []string{"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}, table)
 }

@@ -72,7 +72,7 @@ func TestRenderContainersColor(t *testing.T) {
 	list := []container.Summary{{ID: "aaaaaaaaaaaaaaaa", Names: []string{"/web"}, Status: "Up 1 second", State: container.StateRunning}}
 	for _, useColor := range []bool{false, true} {
 		var out bytes.Buffer
-		s := New(nil, Options{Out: &out, Color: useColor})
+		s := New(nil, Options{Out: &out, ColorOut: useColor})
 		if err := renderContainers(s, list, psView{format: "table", now: time.Now()}); err != nil {
 			t.Fatal(err)
 		}

@@ -33,8 +33,8 @@ type Engine interface {
 	Images(ctx context.Context, all bool) ([]image.Summary, error)
 	Resolve(ctx context.Context, refs ...string) ([]manager.Resolved, error)
 	Start(ctx context.Context, id string) error
-	Stop(ctx context.Context, id string, timeout *int) error
-	Restart(ctx context.Context, id string, timeout *int) error
+	Stop(ctx context.Context, id string, opts manager.StopOptions) error
+	Restart(ctx context.Context, id string, opts manager.StopOptions) error
 	Remove(ctx context.Context, id string, opts manager.RemoveOptions) error
 	Inspect(ctx context.Context, id string) (container.InspectResponse, json.RawMessage, error)
 	Logs(ctx context.Context, id string, opts manager.LogsOptions, stdout, stderr io.Writer) error
@@ -46,8 +46,11 @@ var _ Engine = (*manager.Manager)(nil)
 // Options configure a Shell.
 type Options struct {
 	Out, Err io.Writer
-	// Color turns on coloured states and errors.
-	Color bool
+	// ColorOut and ColorErr turn on colour in what is written to Out
+	// (container states, notices at the prompt) and to Err (errors,
+	// notices in script mode): each is for its main to decide, so that
+	// a stream going to a file or a pipe gets no escape codes.
+	ColorOut, ColorErr bool
 	// History, when set, backs the history command and the prompt's recall.
 	History *History
 	// Completer, when set, serves completion; nil disables it.
@@ -62,13 +65,16 @@ type Options struct {
 type Shell struct {
 	eng      Engine
 	out, err io.Writer
-	color    bool
+	colorOut bool
+	colorErr bool
 	history  *History
 	complete *Completer
 	debugLog string
 	notices  notices
 	exited   bool
-	signal   os.Signal // the signal that ended an interactive session
+	// exitStatus is the N of `exit N`, nil when not given.
+	exitStatus *int
+	signal     os.Signal // the signal that ended an interactive session
 }
 
 // New returns a Shell that runs commands against eng.
@@ -77,7 +83,8 @@ func New(eng Engine, opts Options) *Shell {
 		eng:      eng,
 		out:      opts.Out,
 		err:      opts.Err,
-		color:    opts.Color,
+		colorOut: opts.ColorOut,
+		colorErr: opts.ColorErr,
 		history:  opts.History,
 		complete: opts.Completer,
 		debugLog: opts.DebugLog,
@@ -91,36 +98,41 @@ func (s *Shell) Exited() bool { return s.exited }
 // interactive session, or nil.
 func (s *Shell) Signal() os.Signal { return s.signal }
 
-// ErrFailed is returned by Execute when at least one command failed; the
-// failure itself has already been printed.
+// ErrFailed is matched (errors.Is) by what Execute returns when a command
+// failed; the failure itself has already been printed, and ExitStatus
+// gives docker's exit status for it.
 var ErrFailed = errors.New("command failed")
 
 // Execute runs every command on one line. Each failure is printed to the
-// error writer as one line per problem and the remaining commands still run;
-// the result is ErrFailed if anything failed. An exit command stops the line.
+// error writer as one line per problem and the remaining commands still run.
+// When anything failed, the result matches ErrFailed and carries the exit
+// status of the last failure. An exit command stops the line.
 func (s *Shell) Execute(ctx context.Context, line string) error {
 	cmds, err := Split(line)
 	if err != nil {
 		s.printError(err)
-		return ErrFailed
+		return withStatus(StatusFailed, ErrFailed)
 	}
-	failed := false
+	status := 0
 	for _, words := range cmds {
 		if err := s.run(ctx, words); err != nil {
-			// A command cut short by Ctrl-C fails quietly, as in docker:
-			// the user knows, and the client's error (a request URL) says
-			// nothing more.
+			// A command cut short by Ctrl-C, with nothing else to say,
+			// fails quietly as in docker: the user knows, and the
+			// client's error (a request URL) says nothing more.
 			if ctx.Err() == nil || !errors.Is(err, context.Canceled) {
 				s.printError(err)
 			}
-			failed = true
+			status = ExitStatus(err)
 		}
 		if s.exited || ctx.Err() != nil {
 			break
 		}
 	}
-	if failed {
-		return ErrFailed
+	if s.exited {
+		return nil
+	}
+	if status != 0 {
+		return withStatus(status, ErrFailed)
 	}
 	return nil
 }
@@ -136,20 +148,25 @@ func (s *Shell) run(ctx context.Context, words []string) error {
 	return cmd.execute(ctx, s, words[1:])
 }
 
-// printError writes err as "error: ..." lines, one per joined error.
+// printError writes err as "error: ..." lines, one per joined error, then
+// the command's usage line after a flag or argument error.
 func (s *Shell) printError(err error) {
-	prefix := s.paint("error:", color.FgRed, color.Bold) + " "
+	prefix := s.paint(s.colorErr, "error:", color.FgRed, color.Bold) + " "
 	for _, l := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
 		fmt.Fprintln(s.err, prefix+l)
 	}
+	var ce *commandError
+	if errors.As(err, &ce) && ce.usage != "" {
+		fmt.Fprintf(s.err, "usage: %s (see 'help %s')\n", ce.usage, ce.cmd)
+	}
 }
 
-// paint colours text when colour is on.
-func (s *Shell) paint(text string, attrs ...color.Attribute) string {
-	if !s.color || len(attrs) == 0 {
+// paint colours text when on is set (colour is decided per stream).
+func (s *Shell) paint(on bool, text string, attrs ...color.Attribute) string {
+	if !on || len(attrs) == 0 {
 		return text
 	}
 	c := color.New(attrs...)
-	c.EnableColor() // s.color decides, not the library's own tty check
+	c.EnableColor() // the stream's own setting decides, not the library's tty check
 	return c.Sprint(text)
 }

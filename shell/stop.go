@@ -15,11 +15,11 @@ var stopCommand = &Command{
 	MinArgs: 1,
 	MaxArgs: -1,
 	Setup: func(fs *pflag.FlagSet) RunFunc {
-		timeout := stopTimeoutFlag(fs)
+		stopOpts := stopFlags(fs)
 		return func(ctx context.Context, s *Shell, args []string) error {
-			timeout := timeout()
+			opts := stopOpts()
 			return eachContainer(ctx, s, args, func(ctx context.Context, c container.Summary) error {
-				return s.eng.Stop(ctx, c.ID, timeout)
+				return s.eng.Stop(ctx, c.ID, opts)
 			})
 		}
 	},
