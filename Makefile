@@ -25,6 +25,7 @@ test-short:
 # with 200 containers, then idle CPU beside a 10 ms sleep loop (30 s).
 bench: build
 	$(GO) test -run '^$$' -bench Fleet200 -benchtime 20x -count 1 ./bench/
+	$(GO) test -run '^$$' -bench Stop50 -benchtime 5x -count 1 ./bench/
 	$(GO) test -run '^$$' -bench IdleCPU -benchtime 1x -count 1 ./bench/
 
 # Fuzz the line parser (FUZZTIME=10m for a long run).

@@ -3,7 +3,6 @@ package manager
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -29,10 +28,7 @@ func (m *Manager) Containers(ctx context.Context, opts ListOptions) ([]container
 	}
 	res, err := m.api.ContainerList(ctx, client.ContainerListOptions{All: opts.All, Filters: f})
 	if err != nil {
-		if err := m.wrap(err); errors.Is(err, ErrUnreachable) {
-			return nil, err // says all there is: the caller names its command
-		}
-		return nil, fmt.Errorf("list containers: %w", err)
+		return nil, m.wrapIn("list containers", err)
 	}
 	return res.Items, nil
 }

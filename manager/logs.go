@@ -3,7 +3,6 @@ package manager
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
@@ -36,7 +35,7 @@ func (m *Manager) Logs(ctx context.Context, id string, opts LogsOptions, stdout,
 		Timestamps: opts.Timestamps,
 	})
 	if err != nil {
-		return fmt.Errorf("logs: %w", m.wrap(err))
+		return m.wrap(err)
 	}
 	defer rc.Close()
 	if info.Config != nil && info.Config.Tty {
@@ -52,11 +51,11 @@ func (m *Manager) Logs(ctx context.Context, id string, opts LogsOptions, stdout,
 		// engine goes away: check it is still there before calling the end
 		// the container's.
 		if _, perr := m.Ping(ctx); errors.Is(perr, ErrUnreachable) {
-			return fmt.Errorf("logs: %w", perr)
+			return perr
 		}
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("logs: %w", m.wrap(err))
+		return m.wrap(err)
 	}
 	return nil
 }

@@ -130,6 +130,17 @@ func (m *Manager) wrap(err error) error {
 	return err
 }
 
+// wrapIn is wrap for a failed step of a larger call, named by step
+// ("create container"). An unreachable engine is returned as it is: it
+// says all there is, and the step adds nothing to it.
+func (m *Manager) wrapIn(step string, err error) error {
+	err = m.wrap(err)
+	if err == nil || errors.Is(err, ErrUnreachable) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", step, err)
+}
+
 // daemonPrefix starts the SDK's words for every error the engine answers
 // with. dockman's error lines already say which command failed and on
 // what; the daemon's own message is what is left to say.

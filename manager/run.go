@@ -40,10 +40,10 @@ func (m *Manager) Run(ctx context.Context, spec RunSpec, progress io.Writer) (st
 		res, err = m.api.ContainerCreate(ctx, opts)
 	}
 	if err != nil {
-		return "", fmt.Errorf("create container: %w", m.wrap(err))
+		return "", m.wrapIn("create container", err)
 	}
 	if err := m.Start(ctx, res.ID); err != nil {
-		return res.ID, fmt.Errorf("start: %w", err)
+		return res.ID, fmt.Errorf("start: %w", err) // Start has wrapped it
 	}
 	return res.ID, nil
 }
@@ -55,14 +55,14 @@ func (m *Manager) Run(ctx context.Context, spec RunSpec, progress io.Writer) (st
 func (m *Manager) Pull(ctx context.Context, ref string, progress io.Writer) error {
 	resp, err := m.api.ImagePull(ctx, ref, client.ImagePullOptions{})
 	if err != nil {
-		return fmt.Errorf("pull %s: %w", ref, m.wrap(err))
+		return m.wrapIn("pull "+ref, err)
 	}
 	defer resp.Close()
 	if progress == nil {
 		progress = io.Discard
 	}
 	if err := jsonmessage.DisplayMessages(resp.JSONMessages(ctx), progress); err != nil {
-		return fmt.Errorf("pull %s: %w", ref, m.wrap(err))
+		return m.wrapIn("pull "+ref, err)
 	}
 	return nil
 }

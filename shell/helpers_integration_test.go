@@ -215,6 +215,7 @@ type result struct {
 	line        string
 	out, errOut string
 	failed      bool
+	err         error // what Execute returned
 }
 
 // exec runs one line as typed at the prompt.
@@ -222,11 +223,17 @@ func (s *session) exec(t *testing.T, line string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
 	defer cancel()
+	return s.execCtx(t, ctx, line)
+}
+
+// execCtx is exec with the caller's context (to cancel it as Ctrl-C does).
+func (s *session) execCtx(t *testing.T, ctx context.Context, line string) result {
+	t.Helper()
 	err := s.sh.Execute(ctx, line)
 	if err != nil && !errors.Is(err, ErrFailed) {
 		t.Fatalf("Execute(%q) = %v, want nil or ErrFailed", line, err)
 	}
-	return result{line: line, out: s.out.take(), errOut: s.err.take(), failed: err != nil}
+	return result{line: line, out: s.out.take(), errOut: s.err.take(), failed: err != nil, err: err}
 }
 
 // ok fails the test unless the line succeeded and printed nothing on stderr.
@@ -266,7 +273,9 @@ func (r result) errorLines(t *testing.T, n int) []string {
 		t.Errorf("%q: stderr has %d lines, want %d: %q", r.line, len(lines), n, r.errOut)
 	}
 	prefix := "error: "
-	if words := strings.Fields(r.line); len(words) > 0 && !strings.Contains(r.line, ";") {
+	if _, err := Split(r.line); err != nil {
+		// not split into commands: no command to name
+	} else if words := strings.Fields(r.line); len(words) > 0 && !strings.Contains(r.line, ";") {
 		if c, ok := lookup(words[0]); ok {
 			prefix += c.Name + ": "
 		}

@@ -32,16 +32,16 @@ var runCommand = &Command{
 		return func(ctx context.Context, s *Shell, args []string) error {
 			spec, err := o.spec(args)
 			if err != nil {
-				return fmt.Errorf("run: %w", err)
+				return withStatus(StatusUsage, err)
 			}
 			// Pull progress goes to stderr, as docker's does, so that
 			// id=$(dockman -c 'run ...') captures just the ID.
 			id, err := s.eng.Run(ctx, spec, s.err)
 			if err != nil {
 				if id != "" {
-					return fmt.Errorf("run: container %s created but %w", manager.ShortID(id), err)
+					return withStatus(runStatus(err), fmt.Errorf("container %s created but %w", manager.ShortID(id), err))
 				}
-				return fmt.Errorf("run: %w", err)
+				return withStatus(runStatus(err), err)
 			}
 			fmt.Fprintln(s.out, id)
 			return nil
@@ -398,4 +398,19 @@ func parseMount(spec string) (mount.Mount, error) {
 		return m, fmt.Errorf("bad mount %q: tmpfs takes no source", spec)
 	}
 	return m, nil
+}
+
+// runStatus is the exit status docker gives a failed run: 127 when the
+// container's command does not exist, 126 when it cannot be executed, and
+// 125 for everything else (bad flags, a missing image, the engine
+// refusing the container).
+func runStatus(err error) int {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
+		return StatusNotFound
+	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"):
+		return StatusCannotInvoke
+	}
+	return StatusUsage
 }
