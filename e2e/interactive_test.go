@@ -429,3 +429,47 @@ func TestCtrlCInterruptsStop(t *testing.T) {
 	}
 	t.Logf("stop interrupted by Ctrl-C printed %q", out)
 }
+
+// TestCtrlCDuringStop presses Ctrl-C while `stop` works through three
+// containers: one stops at once, two ignore SIGTERM and would take the
+// whole grace period. The prompt comes back at once with the one done
+// printed and one error line naming the two not done.
+func TestCtrlCDuringStop(t *testing.T) {
+	c := testenv.Client(t)
+	_, label := testenv.Label(t, c)
+	quick := testenv.Name("quick")
+	stubborn := []string{testenv.Name("stub1"), testenv.Name("stub2")}
+	testenv.RunContainer(t, c, label, quick, "sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait")
+	for _, name := range stubborn {
+		testenv.RunContainer(t, c, label, name, "sleep", "600") // PID 1: ignores SIGTERM
+	}
+	tm := newTerminal(t, "DOCKER_HOST="+testenv.Host())
+	tm.startDockman()
+
+	tm.waitDockman()
+	tm.typeText("stop -t 600 " + quick + " " + strings.Join(stubborn, " "))
+	n := count(tm.scrollback(), isPromptLine)
+	tm.sendKeys("Enter")
+	tm.waitFor("stop to print the quick container", func(s screen) bool {
+		return slices.Contains(afterNth(tm.scrollback(), isPromptLine, n), quick)
+	})
+	tm.sendKeys("C-c")
+	tm.waitFor("the prompt after Ctrl-C", func(s screen) bool {
+		return tm.atDockmanPrompt(s) && count(tm.scrollback(), isPromptLine) > n
+	})
+	out, _ := between(tm.scrollback(), isPromptLine, n)
+	out = withoutNotices(out)
+	want := []string{
+		quick,
+		"^C",
+		"error: stop: interrupted: done: " + quick + "; not done: " + stubborn[0] + " (the engine may still finish it), " + stubborn[1] + " (the engine may still finish it)",
+	}
+	if !slices.Equal(out, want) {
+		t.Errorf("stop then Ctrl-C printed\n%q\nwant\n%q", out, want)
+	}
+	out = tm.run("ps -q -f name=" + stubborn[0])
+	if len(out) != 1 {
+		t.Errorf("ps after Ctrl-C printed %q, want the still running %s", out, stubborn[0])
+	}
+	tm.exitDockman()
+}

@@ -118,11 +118,16 @@ func (s *Shell) runLine(ctx context.Context, sess *promptSession, line string) {
 		}
 		return
 	}
+	// Ended by a signal: after Ctrl-C the terminal echoed ^C where the
+	// output stopped; that line is ended once, before what the command
+	// still has to say (an interrupted stop's report) or else before the
+	// prompt, so that each starts a line of its own.
+	var once sync.Once
+	s.endInterruptedLine = func() { once.Do(func() { fmt.Fprintln(s.out) }) }
+	defer func() { s.endInterruptedLine = nil }()
 	_ = s.Execute(cmdCtx, line) // failures are printed by Execute
 	if sess.done() {
-		// Ended by a signal: after Ctrl-C the terminal echoed ^C where
-		// the output stopped; end that line so the prompt has its own.
-		fmt.Fprintln(s.out)
+		s.endInterruptedLine()
 	}
 }
 

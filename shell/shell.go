@@ -72,6 +72,9 @@ type Shell struct {
 	debugLog string
 	notices  notices
 	exited   bool
+	// endInterruptedLine, set while an interactive command runs, ends
+	// the line where the terminal echoed ^C (once).
+	endInterruptedLine func()
 	// exitStatus is the N of `exit N`, nil when not given.
 	exitStatus *int
 	signal     os.Signal // the signal that ended an interactive session
@@ -120,6 +123,9 @@ func (s *Shell) Execute(ctx context.Context, line string) error {
 			// fails quietly as in docker: the user knows, and the
 			// client's error (a request URL) says nothing more.
 			if ctx.Err() == nil || !errors.Is(err, context.Canceled) {
+				if ctx.Err() != nil && s.endInterruptedLine != nil {
+					s.endInterruptedLine()
+				}
 				s.printError(err)
 			}
 			status = ExitStatus(err)
