@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/dockman
 
-.PHONY: build run test test-short bench fuzz lint clean
+.PHONY: build run test test-short bench fuzz lint clean clean-engine
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -39,3 +39,11 @@ lint:
 
 clean:
 	rm -rf bin
+
+# Remove what the tests leave on the engine: anything labelled dockman.test
+# (left by a run killed half-way) and the test image.
+clean-engine:
+	-docker ps -aq -f label=dockman.test | xargs -r docker rm -f
+	-docker network ls -q -f label=dockman.test | xargs -r docker network rm
+	-docker volume ls -q -f label=dockman.test | xargs -r docker volume rm -f
+	-docker rmi dockman-test/busybox 2>/dev/null
