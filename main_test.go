@@ -692,3 +692,76 @@ func TestInteractiveColor(t *testing.T) {
 		})
 	}
 }
+
+// TestColourPerStream: colour is decided for stdout and stderr apart, so
+// that a stream going to a file never gets escape codes while one on a
+// terminal is coloured, in the interactive shell and in script mode.
+func TestColourPerStream(t *testing.T) {
+	const red = "\x1b[31;1merror:"
+	start := func(t *testing.T, args []string, stdin, stdout, stderr *os.File) <-chan error {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), guard)
+		t.Cleanup(cancel)
+		cmd := exec.CommandContext(ctx, binary(t), append([]string{"-H", deadHost(t), "--state-dir", t.TempDir()}, args...)...)
+		cmd.Env = baseEnv(t, "TERM=xterm")
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		return exited
+	}
+	wait := func(t *testing.T, exited <-chan error, p *pty) {
+		t.Helper()
+		select {
+		case <-exited:
+		case <-time.After(guard):
+			t.Fatalf("dockman did not end:\n%q", p.String())
+		}
+	}
+	file := func(t *testing.T) *os.File {
+		f, err := os.Create(filepath.Join(t.TempDir(), "stream"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	read := func(t *testing.T, f *os.File) string {
+		b, err := os.ReadFile(f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+
+	t.Run("interactive, stderr to a file", func(t *testing.T) {
+		p, tty := openPty(t)
+		errFile := file(t)
+		exited := start(t, nil, tty, tty, errFile)
+		tty.Close()
+		p.waitFor(t, 0, "dockman> ")
+		p.typeLine(t, "sotp")
+		p.typeLine(t, "exit")
+		wait(t, exited, p)
+		if got := read(t, errFile); !strings.HasPrefix(got, "error: unknown command") {
+			t.Errorf("stderr file %q, want a plain error line", got)
+		}
+	})
+	t.Run("script, stderr on a terminal, stdout to a file", func(t *testing.T) {
+		p, tty := openPty(t)
+		outFile := file(t)
+		exited := start(t, []string{"-c", "help; sotp"}, tty, outFile, tty)
+		tty.Close()
+		wait(t, exited, p)
+		p.waitFor(t, 0, `did you mean "stop"?`)
+		if !strings.Contains(p.String(), red) {
+			t.Errorf("the error on the terminal is not red:\n%q", p.String())
+		}
+		if got := read(t, outFile); strings.Contains(got, "\x1b") || !strings.Contains(got, "Commands:") {
+			t.Errorf("stdout file %q, want help without escape codes", got)
+		}
+	})
+}
