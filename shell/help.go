@@ -23,7 +23,7 @@ func setupHelp(fs *pflag.FlagSet) RunFunc {
 		if len(args) == 1 {
 			c, ok := lookup(args[0])
 			if !ok {
-				return fmt.Errorf("help: unknown command %q", args[0])
+				return fmt.Errorf("unknown command %q", args[0])
 			}
 			return printUsage(s.out, c)
 		}

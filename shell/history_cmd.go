@@ -2,6 +2,7 @@ package shell
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/pflag"
@@ -15,7 +16,7 @@ var historyCommand = &Command{
 		n := fs.IntP("lines", "n", 0, "Show only the last N lines")
 		return func(ctx context.Context, s *Shell, args []string) error {
 			if s.history == nil {
-				return fmt.Errorf("history: not kept in script mode")
+				return errors.New("not kept in script mode")
 			}
 			lines := s.history.Lines()
 			first := 0

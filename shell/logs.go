@@ -2,7 +2,6 @@ package shell
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/pflag"
 
@@ -28,7 +27,7 @@ var logsCommand = &Command{
 				return err
 			}
 			if r := resolved[0]; r.Err != nil {
-				return fmt.Errorf("logs: %w", r.Err)
+				return r.Err
 			}
 			return s.eng.Logs(ctx, resolved[0].Container.ID, opts, s.out, s.err)
 		}
