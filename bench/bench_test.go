@@ -36,19 +36,29 @@ const fleetSize = 200
 func fleet(b *testing.B) {
 	b.Helper()
 	c := testenv.Client(b)
-	img := testenv.BusyboxImage(b, c)
 	_, label := testenv.Label(b, c)
-	ctx := context.Background()
-	for i := range fleetSize {
-		_, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{
-			Name:       fmt.Sprintf("dmb-%s-%03d", label[len(label)-6:], i),
+	createContainers(b, c, label, "dmb", fleetSize)
+}
+
+// createContainers creates n containers running `sleep 1000` (PID 1 with
+// no handler: SIGTERM is ignored), named prefix-<label tail>-<i> and
+// labelled with label, and returns their IDs.
+func createContainers(b *testing.B, c *client.Client, label, prefix string, n int) []string {
+	b.Helper()
+	img := testenv.BusyboxImage(b, c)
+	ids := make([]string, 0, n)
+	for i := range n {
+		res, err := c.ContainerCreate(context.Background(), client.ContainerCreateOptions{
+			Name:       fmt.Sprintf("%s-%s-%03d", prefix, label[len(label)-6:], i),
 			Config:     &container.Config{Image: img, Cmd: []string{"sleep", "1000"}, Labels: map[string]string{testenv.LabelKey: label}},
 			HostConfig: &container.HostConfig{NetworkMode: "none"},
 		})
 		if err != nil {
-			b.Fatalf("create fleet: %v", err)
+			b.Fatalf("create containers: %v", err)
 		}
+		ids = append(ids, res.ID)
 	}
+	return ids
 }
 
 // interactive wires the engine the way the interactive shell does: a

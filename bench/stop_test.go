@@ -2,12 +2,10 @@ package bench
 
 import (
 	"context"
-	"fmt"
 	"os/exec"
 	"sync"
 	"testing"
 
-	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"github.com/dockman/dockman/internal/testenv"
@@ -23,22 +21,9 @@ const stopFleetSize = 50
 // containers are started again. The target: dockman at most 1.2x docker.
 func BenchmarkStop50(b *testing.B) {
 	c := testenv.Client(b)
-	img := testenv.BusyboxImage(b, c)
 	_, label := testenv.Label(b, c)
 	ctx := context.Background()
-	var ids []string
-	for i := range stopFleetSize {
-		res, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{
-			Name: fmt.Sprintf("dms-%s-%02d", label[len(label)-6:], i),
-			// PID 1 with no handler: SIGTERM is ignored, only SIGKILL ends it.
-			Config:     &container.Config{Image: img, Cmd: []string{"sleep", "1000"}, Labels: map[string]string{testenv.LabelKey: label}},
-			HostConfig: &container.HostConfig{NetworkMode: "none"},
-		})
-		if err != nil {
-			b.Fatalf("create: %v", err)
-		}
-		ids = append(ids, res.ID)
-	}
+	ids := createContainers(b, c, label, "dms", stopFleetSize)
 	bin := buildBinary(b)
 	startAll := func(b *testing.B) {
 		b.Helper()
