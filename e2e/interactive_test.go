@@ -473,3 +473,22 @@ func TestCtrlCDuringStop(t *testing.T) {
 	}
 	tm.exitDockman()
 }
+
+// TestExitStatusInteractive: `exit N` at the prompt ends dockman with
+// status N, as bash sees it; Ctrl-D with 0.
+func TestExitStatusInteractive(t *testing.T) {
+	tm := newTerminal(t, "DOCKER_HOST="+testenv.Host())
+	tm.startDockman()
+	tm.waitDockman()
+	tm.typeText("exit 7")
+	tm.sendKeys("Enter")
+	tm.waitBash()
+	if out := tm.bashRun("echo status=$?"); !slices.Contains(out, "status=7") {
+		t.Errorf("after exit 7, bash printed %q, want status=7", out)
+	}
+	tm.startDockman()
+	tm.exitDockman()
+	if out := tm.bashRun("echo status=$?"); !slices.Contains(out, "status=0") {
+		t.Errorf("after Ctrl-D, bash printed %q, want status=0", out)
+	}
+}
