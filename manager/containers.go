@@ -19,6 +19,12 @@ type ListOptions struct {
 	// Filters are engine-side filters such as name, label, status, ancestor
 	// and id, each with one or more values.
 	Filters map[string][]string
+	// Limit, when above 0, keeps only the Limit most recently created
+	// containers, in every state (ps -n, ps -l).
+	Limit int
+	// Size asks the engine for SizeRw and SizeRootFs, which it computes
+	// per container at some cost: only ps -s and templates using .Size do.
+	Size bool
 }
 
 // Containers lists containers, newest first, as the engine reports them.
@@ -27,7 +33,7 @@ func (m *Manager) Containers(ctx context.Context, opts ListOptions) ([]container
 	for k, vs := range opts.Filters {
 		f.Add(k, vs...)
 	}
-	res, err := m.api.ContainerList(ctx, client.ContainerListOptions{All: opts.All, Filters: f})
+	res, err := m.api.ContainerList(ctx, client.ContainerListOptions{All: opts.All, Filters: f, Limit: opts.Limit, Size: opts.Size})
 	if err != nil {
 		if err := m.wrap(err); errors.Is(err, ErrUnreachable) {
 			return nil, err // says all there is: the caller names its command
