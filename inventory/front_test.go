@@ -100,8 +100,10 @@ func (f *fakeEngine) Remove(_ context.Context, id string, _ manager.RemoveOption
 func (f *fakeEngine) Logs(context.Context, string, manager.LogsOptions, io.Writer, io.Writer) error {
 	return errUnexpected
 }
-func (f *fakeEngine) Start(context.Context, string) error         { return errUnexpected }
-func (f *fakeEngine) Restart(context.Context, string, manager.StopOptions) error { return errUnexpected }
+func (f *fakeEngine) Start(context.Context, string) error { return errUnexpected }
+func (f *fakeEngine) Restart(context.Context, string, manager.StopOptions) error {
+	return errUnexpected
+}
 func (f *fakeEngine) Run(context.Context, manager.RunSpec, io.Writer) (string, error) {
 	return "", errUnexpected
 }
@@ -332,7 +334,7 @@ func TestContainersSizeAndLimit(t *testing.T) {
 			asked = o
 			return []container.Summary{newer, older}, nil
 		},
-		images:  func() ([]image.Summary, error) { return nil, nil },
+		images: func() ([]image.Summary, error) { return nil, nil },
 		inspect: func(id string) (container.InspectResponse, error) {
 			in := inspected(id)
 			if id == newer.ID {
