@@ -102,7 +102,7 @@ func Match(list []container.Summary, ref string) (container.Summary, error) {
 	}
 	switch len(hits) {
 	case 0:
-		return container.Summary{}, fmt.Errorf("no such container: %s", ref)
+		return container.Summary{}, noSuchContainer(ref)
 	case 1:
 		return hits[0], nil
 	}
@@ -113,6 +113,15 @@ func Match(list []container.Summary, ref string) (container.Summary, error) {
 	sort.Strings(cands)
 	return container.Summary{}, fmt.Errorf("ambiguous container %q matches %d containers: %s", ref, len(hits), strings.Join(cands, ", "))
 }
+
+// noSuchContainer is Match's answer for a ref that names no container;
+// IsNotFound recognises it, as it does the engine's own.
+type noSuchContainer string
+
+func (e noSuchContainer) Error() string { return "no such container: " + string(e) }
+
+// NotFound marks the error as errdefs' not-found kind.
+func (noSuchContainer) NotFound() {}
 
 // Name returns a container's primary name without the leading slash.
 func Name(c container.Summary) string {

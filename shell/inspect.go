@@ -44,17 +44,22 @@ type inspectOptions struct {
 // tries them when no --type is given.
 type inspectKind struct {
 	name    string
-	inspect func(ctx context.Context, eng Engine, ref string) (any, json.RawMessage, error)
+	inspect func(ctx context.Context, eng Engine, ref string, c *manager.Resolved) (any, json.RawMessage, error)
 }
 
 var inspectKinds = []inspectKind{
-	{"container", func(ctx context.Context, eng Engine, ref string) (any, json.RawMessage, error) {
-		return eng.Inspect(ctx, ref)
+	// Containers are resolved first, all refs with one list call, as every
+	// command resolves them: an ambiguous prefix then lists its candidates.
+	{"container", func(ctx context.Context, eng Engine, ref string, c *manager.Resolved) (any, json.RawMessage, error) {
+		if c.Err != nil {
+			return nil, nil, c.Err
+		}
+		return eng.Inspect(ctx, c.Container.ID)
 	}},
-	{"image", func(ctx context.Context, eng Engine, ref string) (any, json.RawMessage, error) {
+	{"image", func(ctx context.Context, eng Engine, ref string, _ *manager.Resolved) (any, json.RawMessage, error) {
 		return eng.InspectImage(ctx, ref)
 	}},
-	{"volume", func(ctx context.Context, eng Engine, ref string) (any, json.RawMessage, error) {
+	{"volume", func(ctx context.Context, eng Engine, ref string, _ *manager.Resolved) (any, json.RawMessage, error) {
 		return eng.InspectVolume(ctx, ref)
 	}},
 }
@@ -86,11 +91,20 @@ func runInspect(ctx context.Context, s *Shell, o inspectOptions, refs []string) 
 			return withStatus(StatusTemplate, templateError("template parsing error", err))
 		}
 	}
+	resolved := make([]manager.Resolved, len(refs))
+	if kinds[0].name == "container" {
+		if resolved, err = s.eng.Resolve(ctx, refs...); err != nil {
+			return err
+		}
+	}
 	var raws []json.RawMessage
 	var out bytes.Buffer
 	var errs []error
-	for _, ref := range refs {
-		v, raw, err := inspectRef(ctx, s.eng, kinds, ref)
+	for i, ref := range refs {
+		v, raw, err := inspectRef(ctx, s.eng, kinds, ref, &resolved[i])
+		if errors.Is(err, manager.ErrUnreachable) {
+			return err // the engine is away: nothing to print, all would fail
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -135,9 +149,9 @@ func kindsFor(name string) ([]inspectKind, error) {
 // inspectRef finds ref among kinds in order, as docker does: with several
 // kinds, a kind that does not have it gives way to the next; the first
 // other failure is the answer.
-func inspectRef(ctx context.Context, eng Engine, kinds []inspectKind, ref string) (any, json.RawMessage, error) {
+func inspectRef(ctx context.Context, eng Engine, kinds []inspectKind, ref string, c *manager.Resolved) (any, json.RawMessage, error) {
 	for _, k := range kinds {
-		v, raw, err := k.inspect(ctx, eng, ref)
+		v, raw, err := k.inspect(ctx, eng, ref, c)
 		if err == nil {
 			return v, raw, nil
 		}
