@@ -3,12 +3,14 @@ package inventory
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/volume"
 
 	"github.com/dockman/dockman/manager"
 )
@@ -31,8 +33,21 @@ func (f *Front) Host() string { return f.inv.m.Host() }
 // memory when the inventory is in sync, can evaluate the filters, has
 // inspected every container listed and knows which image each reference
 // names; otherwise from the engine. STATUS is computed now either way.
+// Sizes are never kept in memory (the engine computes them per request),
+// so a list asking for them always goes to the engine.
 func (f *Front) Containers(ctx context.Context, opts manager.ListOptions) ([]container.Summary, error) {
-	if list, ok := f.inv.store.list(opts); ok && f.inv.store.exact(list) {
+	if opts.Size {
+		return f.inv.m.Containers(ctx, opts)
+	}
+	mem := opts
+	if opts.Limit > 0 {
+		// As the engine: a limit lists every state, newest first.
+		mem.All, mem.Limit = true, 0
+	}
+	if list, ok := f.inv.store.list(mem); ok && f.inv.store.exact(list) {
+		if opts.Limit > 0 && len(list) > opts.Limit {
+			list = list[:opts.Limit]
+		}
 		return summaries(list, time.Now()), nil
 	}
 	return f.inv.m.Containers(ctx, opts)
@@ -66,14 +81,59 @@ func exactMatch(c container.Summary, ref string) bool {
 	return c.ID == ref || manager.Name(c) == strings.TrimPrefix(ref, "/")
 }
 
-// Images lists images from the engine.
-func (f *Front) Images(ctx context.Context, all bool) ([]image.Summary, error) {
-	return f.inv.m.Images(ctx, all)
+// passThrough is what the Front hands straight to the engine beyond the
+// inventory's own Engine: reads the inventory has no use for itself, so
+// its Engine interface stays as narrow as what it needs.
+// *manager.Manager provides it.
+type passThrough interface {
+	ListImages(ctx context.Context, opts manager.ImageListOptions) ([]image.Summary, error)
+	InspectImage(ctx context.Context, ref string) (image.InspectResponse, json.RawMessage, error)
+	InspectVolume(ctx context.Context, name string) (volume.Volume, json.RawMessage, error)
+}
+
+var _ passThrough = (*manager.Manager)(nil)
+
+// errNoPassThrough is returned by the pass-through reads when the
+// inventory's engine cannot serve them (a test fake).
+var errNoPassThrough = errors.New("not supported by this engine")
+
+func (f *Front) direct() (passThrough, error) {
+	if p, ok := f.inv.m.(passThrough); ok {
+		return p, nil
+	}
+	return nil, errNoPassThrough
+}
+
+// ListImages lists images from the engine.
+func (f *Front) ListImages(ctx context.Context, opts manager.ImageListOptions) ([]image.Summary, error) {
+	p, err := f.direct()
+	if err != nil {
+		return nil, err
+	}
+	return p.ListImages(ctx, opts)
 }
 
 // Inspect returns the engine's full description of a container.
 func (f *Front) Inspect(ctx context.Context, id string) (container.InspectResponse, json.RawMessage, error) {
 	return f.inv.m.Inspect(ctx, id)
+}
+
+// InspectImage returns the engine's full description of an image.
+func (f *Front) InspectImage(ctx context.Context, ref string) (image.InspectResponse, json.RawMessage, error) {
+	p, err := f.direct()
+	if err != nil {
+		return image.InspectResponse{}, nil, err
+	}
+	return p.InspectImage(ctx, ref)
+}
+
+// InspectVolume returns the engine's full description of a volume.
+func (f *Front) InspectVolume(ctx context.Context, name string) (volume.Volume, json.RawMessage, error) {
+	p, err := f.direct()
+	if err != nil {
+		return volume.Volume{}, nil, err
+	}
+	return p.InspectVolume(ctx, name)
 }
 
 // Logs copies a container's output from the engine.

@@ -100,8 +100,10 @@ func (f *fakeEngine) Remove(_ context.Context, id string, _ manager.RemoveOption
 func (f *fakeEngine) Logs(context.Context, string, manager.LogsOptions, io.Writer, io.Writer) error {
 	return errUnexpected
 }
-func (f *fakeEngine) Start(context.Context, string) error         { return errUnexpected }
-func (f *fakeEngine) Restart(context.Context, string, manager.StopOptions) error { return errUnexpected }
+func (f *fakeEngine) Start(context.Context, string) error { return errUnexpected }
+func (f *fakeEngine) Restart(context.Context, string, manager.StopOptions) error {
+	return errUnexpected
+}
 func (f *fakeEngine) Run(context.Context, manager.RunSpec, io.Writer) (string, error) {
 	return "", errUnexpected
 }
@@ -319,3 +321,44 @@ type notFound struct{}
 
 func (notFound) Error() string { return "no such container" }
 func (notFound) NotFound()     {}
+
+// TestContainersSizeAndLimit: sizes are never in memory, so a list asking
+// for them goes to the engine; a limit is served from memory as the engine
+// would (every state, newest first).
+func TestContainersSizeAndLimit(t *testing.T) {
+	newer := container.Summary{ID: "abc222" + pad58, Names: []string{"/newer"}, State: container.StateExited, Created: 2}
+	older := container.Summary{ID: "abc111" + pad58, Names: []string{"/older"}, State: container.StateRunning, Created: 1}
+	var asked manager.ListOptions
+	eng := &fakeEngine{
+		containers: func(o manager.ListOptions) ([]container.Summary, error) {
+			asked = o
+			return []container.Summary{newer, older}, nil
+		},
+		images: func() ([]image.Summary, error) { return nil, nil },
+		inspect: func(id string) (container.InspectResponse, error) {
+			in := inspected(id)
+			if id == newer.ID {
+				in.Name, in.Created = "/newer", "2026-11-22T11:00:00Z"
+				in.State = &container.State{Status: container.StateExited, FinishedAt: "2026-11-22T11:00:01Z"}
+			}
+			return in, nil
+		},
+	}
+	inv := New(eng, nil)
+	front := inv.Front()
+	inv.Handle(manager.Event{Resync: true, Containers: []container.Summary{newer, older}})
+	ctx := context.Background()
+	for _, key := range []string{newer.ID, older.ID, ImagesKey} {
+		if err := inv.process(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eng.calls = nil
+	got, err := front.Containers(ctx, manager.ListOptions{Limit: 1})
+	if err != nil || eng.calls["containers"] != 0 || len(got) != 1 || got[0].ID != newer.ID {
+		t.Errorf("limit 1: %v (err %v, engine lists %d), want the newest, exited one, from memory", got, err, eng.calls["containers"])
+	}
+	if _, err := front.Containers(ctx, manager.ListOptions{Size: true}); err != nil || eng.calls["containers"] != 1 || !asked.Size {
+		t.Errorf("size: err %v, engine lists %d asking %+v, want one engine list with Size", err, eng.calls["containers"], asked)
+	}
+}

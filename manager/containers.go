@@ -18,6 +18,12 @@ type ListOptions struct {
 	// Filters are engine-side filters such as name, label, status, ancestor
 	// and id, each with one or more values.
 	Filters map[string][]string
+	// Limit, when above 0, keeps only the Limit most recently created
+	// containers, in every state (ps -n, ps -l).
+	Limit int
+	// Size asks the engine for SizeRw and SizeRootFs, which it computes
+	// per container at some cost: only ps -s and templates using .Size do.
+	Size bool
 }
 
 // Containers lists containers, newest first, as the engine reports them.
@@ -26,7 +32,7 @@ func (m *Manager) Containers(ctx context.Context, opts ListOptions) ([]container
 	for k, vs := range opts.Filters {
 		f.Add(k, vs...)
 	}
-	res, err := m.api.ContainerList(ctx, client.ContainerListOptions{All: opts.All, Filters: f})
+	res, err := m.api.ContainerList(ctx, client.ContainerListOptions{All: opts.All, Filters: f, Limit: opts.Limit, Size: opts.Size})
 	if err != nil {
 		return nil, m.wrapIn("list containers", err)
 	}
@@ -92,7 +98,7 @@ func Match(list []container.Summary, ref string) (container.Summary, error) {
 	}
 	switch len(hits) {
 	case 0:
-		return container.Summary{}, fmt.Errorf("no such container: %s", ref)
+		return container.Summary{}, noSuchContainer(ref)
 	case 1:
 		return hits[0], nil
 	}
@@ -103,6 +109,15 @@ func Match(list []container.Summary, ref string) (container.Summary, error) {
 	sort.Strings(cands)
 	return container.Summary{}, fmt.Errorf("ambiguous container %q matches %d containers: %s", ref, len(hits), strings.Join(cands, ", "))
 }
+
+// noSuchContainer is Match's answer for a ref that names no container;
+// IsNotFound recognises it, as it does the engine's own.
+type noSuchContainer string
+
+func (e noSuchContainer) Error() string { return "no such container: " + string(e) }
+
+// NotFound marks the error as errdefs' not-found kind.
+func (noSuchContainer) NotFound() {}
 
 // Name returns a container's primary name without the leading slash.
 func Name(c container.Summary) string {

@@ -81,6 +81,10 @@ func (f *fakeAPI) ImagePull(context.Context, string, client.ImagePullOptions) (c
 	return nil, errNoFake
 }
 
+func (f *fakeAPI) VolumeInspect(context.Context, string, client.VolumeInspectOptions) (client.VolumeInspectResult, error) {
+	return client.VolumeInspectResult{}, errNoFake
+}
+
 func (f *fakeAPI) Events(context.Context, client.EventsListOptions) client.EventsResult {
 	errs := make(chan error, 1)
 	if f.events == nil {

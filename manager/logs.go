@@ -14,6 +14,7 @@ type LogsOptions struct {
 	Follow     bool
 	Tail       string // "all" or a number of lines
 	Since      string // RFC 3339 time, Unix timestamp or Go duration ("10m")
+	Until      string // as Since: show logs before this time
 	Timestamps bool
 }
 
@@ -32,6 +33,7 @@ func (m *Manager) Logs(ctx context.Context, id string, opts LogsOptions, stdout,
 		Follow:     opts.Follow,
 		Tail:       opts.Tail,
 		Since:      opts.Since,
+		Until:      opts.Until,
 		Timestamps: opts.Timestamps,
 	})
 	if err != nil {

@@ -257,7 +257,8 @@ func TestPsBadInput(t *testing.T) {
 		{name: "unknown filter key", args: "-f color=red", wants: []string{`unknown filter "color"`, "name", "label", "status", "ancestor", "id"}},
 		{name: "filter without equals", args: "-f running", wants: []string{`bad filter "running"`, "key=value"}},
 		{name: "empty filter key", args: "-f =x", wants: []string{`bad filter "=x"`}},
-		{name: "unknown format", args: "--format yaml", wants: []string{`unknown format "yaml"`, "table or json"}},
+		{name: "template that does not parse", args: "--format '{{.Names'", wants: []string{"failed to parse template", "unclosed action"}},
+		{name: "unknown field", args: "--format '{{.Colour}}'", wants: []string{"failed to execute template", "Colour"}},
 		{name: "bad status value", args: "-f status=sleepy", wants: []string{"sleepy"}},
 		{name: "argument", args: "web", wants: []string{"ps: takes no arguments", `"web"`}},
 		{name: "flag value missing", args: "-f", wants: []string{"ps:", "flag needs an argument"}},
@@ -394,8 +395,8 @@ func TestImages(t *testing.T) {
 	})
 
 	t.Run("bad input", func(t *testing.T) {
-		s.exec(t, "images --format yaml").oneError(t, `unknown format "yaml"`)
-		s.exec(t, "images busybox").oneError(t, "images: takes no arguments")
+		s.exec(t, "images --format '{{.Repository'").oneError(t, "template parsing error", "unclosed action")
+		s.exec(t, "images a b").oneError(t, "images: takes at most 1 argument")
 		s.exec(t, "images --all=maybe").oneError(t, "images:")
 	})
 }
@@ -818,14 +819,14 @@ func TestInspect(t *testing.T) {
 	})
 	t.Run("unknown among them", func(t *testing.T) {
 		r := s.exec(t, "inspect "+aName+" dmt-nosuch-111111 "+b)
-		r.oneError(t, "no such container: dmt-nosuch-111111")
+		r.oneError(t, "no such object: dmt-nosuch-111111") // nor image nor volume, as docker says
 		if docs := decode(t, r.out); len(docs) != 2 {
 			t.Errorf("%d documents, want the 2 known containers", len(docs))
 		}
 	})
 	t.Run("only unknown", func(t *testing.T) {
 		r := s.exec(t, "inspect dmt-nosuch-222222")
-		r.oneError(t, "no such container: dmt-nosuch-222222")
+		r.oneError(t, "no such object: dmt-nosuch-222222")
 		if r.out != "[]\n" {
 			t.Errorf("stdout %q, want docker's []", r.out)
 		}

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/volume"
 
 	"github.com/dockman/dockman/manager"
 )
@@ -22,7 +24,11 @@ type fakeEngine struct {
 	mu         sync.Mutex
 	containers []container.Summary // newest first
 	images     []image.Summary
+	volumes    []volume.Volume
 	calls      []string // "stop web", ... in the order they began
+	// listOpts and imageOpts are the options of the last list calls.
+	listOpts  manager.ListOptions
+	imageOpts manager.ImageListOptions
 
 	// Hooks replace the default behaviour of an operation when set; the
 	// defaults change the container's state as the engine would.
@@ -102,19 +108,31 @@ func (f *fakeEngine) Containers(_ context.Context, opts manager.ListOptions) ([]
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.listOpts = opts
 	var out []container.Summary
 	for _, c := range f.containers {
-		if opts.All || manager.IsUp(c.State) {
+		if opts.All || opts.Limit > 0 || manager.IsUp(c.State) {
+			if !opts.Size {
+				c.SizeRw, c.SizeRootFs = 0, 0 // as the engine: sizes only when asked
+			}
 			out = append(out, c)
 		}
+	}
+	if opts.Limit > 0 && len(out) > opts.Limit {
+		out = out[:opts.Limit]
 	}
 	return out, nil
 }
 
-func (f *fakeEngine) Images(context.Context, bool) ([]image.Summary, error) {
+// ListImages returns every image, whatever the filters (recorded in
+// imageOpts): the engine applies them, as the integration tests prove.
+func (f *fakeEngine) ListImages(_ context.Context, opts manager.ImageListOptions) ([]image.Summary, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.imageOpts = opts
 	return f.images, nil
 }
 
@@ -189,12 +207,57 @@ func (f *fakeEngine) Remove(ctx context.Context, id string, opts manager.RemoveO
 	return nil
 }
 
-func (f *fakeEngine) Inspect(_ context.Context, id string) (container.InspectResponse, json.RawMessage, error) {
-	c := f.find(id)
+// Inspect finds the container as the engine does (ID, name, unique
+// prefix); one it cannot find is a not-found error, as the engine's is.
+func (f *fakeEngine) Inspect(ctx context.Context, ref string) (container.InspectResponse, json.RawMessage, error) {
+	all, err := f.Containers(ctx, manager.ListOptions{All: true})
+	if err != nil {
+		return container.InspectResponse{}, nil, err
+	}
+	c, err := manager.Match(all, ref)
+	if err != nil {
+		return container.InspectResponse{}, nil, fakeNotFound("No such container: " + ref)
+	}
 	resp := container.InspectResponse{ID: c.ID, Name: "/" + manager.Name(c), State: &container.State{Status: c.State, Running: c.State == container.StateRunning}}
 	raw, err := json.Marshal(resp)
 	return resp, raw, err
 }
+
+// InspectImage finds an image by ID or by one of its tags.
+func (f *fakeEngine) InspectImage(_ context.Context, ref string) (image.InspectResponse, json.RawMessage, error) {
+	if f.err != nil {
+		return image.InspectResponse{}, nil, f.err
+	}
+	for _, img := range f.images {
+		if img.ID == ref || slices.Contains(img.RepoTags, ref) || slices.Contains(img.RepoTags, ref+":latest") {
+			resp := image.InspectResponse{ID: img.ID, RepoTags: img.RepoTags, Size: img.Size}
+			raw, err := json.Marshal(resp)
+			return resp, raw, err
+		}
+	}
+	return image.InspectResponse{}, nil, fakeNotFound("No such image: " + ref)
+}
+
+// InspectVolume finds a volume by name.
+func (f *fakeEngine) InspectVolume(_ context.Context, name string) (volume.Volume, json.RawMessage, error) {
+	if f.err != nil {
+		return volume.Volume{}, nil, f.err
+	}
+	for _, v := range f.volumes {
+		if v.Name == name {
+			raw, err := json.Marshal(v)
+			return v, raw, err
+		}
+	}
+	return volume.Volume{}, nil, fakeNotFound("get " + name + ": no such volume")
+}
+
+// fakeNotFound is an error that manager.IsNotFound recognises, as the
+// engine's 404s are.
+type fakeNotFound string
+
+func (e fakeNotFound) Error() string { return string(e) }
+func (e fakeNotFound) NotFound()     {}
 
 func (f *fakeEngine) Logs(ctx context.Context, id string, opts manager.LogsOptions, stdout, stderr io.Writer) error {
 	if f.logs != nil {

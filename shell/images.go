@@ -2,13 +2,9 @@ package shell
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
-	"github.com/docker/go-units"
-	"github.com/moby/moby/api/types/image"
 	"github.com/spf13/pflag"
 
 	"github.com/dockman/dockman/manager"
@@ -16,92 +12,85 @@ import (
 
 var imagesCommand = &Command{
 	Name:    "images",
-	Usage:   "images [OPTIONS]",
+	Usage:   "images [OPTIONS] [REPOSITORY[:TAG]]",
 	Summary: "List images",
+	MaxArgs: 1,
 	Setup: func(fs *pflag.FlagSet) RunFunc {
-		all := fs.BoolP("all", "a", false, "Show all images (default hides intermediate images)")
-		quiet := fs.BoolP("quiet", "q", false, "Only show image IDs")
-		format := fs.String("format", "table", "Output format: table or json")
+		var o imagesOptions
+		fs.BoolVarP(&o.all, "all", "a", false, "Show all images (default hides intermediate images)")
+		fs.BoolVarP(&o.quiet, "quiet", "q", false, "Only show image IDs")
+		fs.BoolVar(&o.noTrunc, "no-trunc", false, "Don't truncate output")
+		fs.BoolVar(&o.digests, "digests", false, "Show digests")
+		fs.StringArrayVarP(&o.filters, "filter", "f", nil, "Filter output based on conditions provided (dangling=true|false, label=, reference=, before=, since=)")
+		fs.StringVar(&o.format, "format", "", "Format output: table, table TEMPLATE, json, or a Go template (see 'Formats' in docs/commands.md)")
 		return func(ctx context.Context, s *Shell, args []string) error {
-			if err := checkFormat(*format); err != nil {
-				return fmt.Errorf("images: %w", err)
-			}
-			list, err := s.eng.Images(ctx, *all)
-			if err != nil {
-				return err
-			}
-			return renderImages(s, imageRows(list, time.Now()), *quiet, *format)
+			return runImages(ctx, s, o, args)
 		}
 	},
 }
 
-// imageRow is one line of `images`: an image appears once per tag, as in
-// docker, and once as <none>:<none> when untagged.
-type imageRow struct {
-	repo, tag string
-	img       image.Summary
-	now       time.Time
+// imagesOptions are the flags of images, as typed.
+type imagesOptions struct {
+	all, quiet, noTrunc, digests bool
+	filters                      []string
+	format                       string
 }
 
-func imageRows(list []image.Summary, now time.Time) []imageRow {
-	var rows []imageRow
-	for _, img := range list {
-		if len(img.RepoTags) == 0 {
-			repo := "<none>"
-			if len(img.RepoDigests) > 0 {
-				repo, _, _ = strings.Cut(img.RepoDigests[0], "@")
-			}
-			rows = append(rows, imageRow{repo: repo, tag: "<none>", img: img, now: now})
-			continue
-		}
-		for _, rt := range img.RepoTags {
-			i := strings.LastIndex(rt, ":")
-			if i < 0 || strings.Contains(rt[i:], "/") {
-				rows = append(rows, imageRow{repo: rt, tag: "<none>", img: img, now: now})
-				continue
-			}
-			rows = append(rows, imageRow{repo: rt[:i], tag: rt[i+1:], img: img, now: now})
-		}
+// Docker's default images tables.
+const (
+	imagesTable           = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}"
+	imagesTableWithDigest = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}"
+)
+
+// runImages lists images as docker images does; the engine applies the
+// filters (and the REPOSITORY[:TAG] argument, a reference filter) and
+// reports bad ones in its own words.
+func runImages(ctx context.Context, s *Shell, o imagesOptions, args []string) error {
+	f, err := parseFilters(o.filters, nil)
+	if err != nil {
+		return err
 	}
-	return rows
+	if len(args) > 0 {
+		f["reference"] = append(f["reference"], args[0])
+	}
+	list, err := s.eng.ListImages(ctx, manager.ImageListOptions{All: o.all, Filters: f})
+	if err != nil {
+		return err
+	}
+	format := imagesFormat(o.format, o.quiet, o.digests)
+	lf, err := parseListFormat(format)
+	if err != nil {
+		return templateError("template parsing error", err)
+	}
+	wantDigests := o.digests || strings.Contains(format, "{{.Digest}}")
+	lines := imageLines(list, !o.noTrunc, wantDigests, o.digests, time.Now())
+	rows := make([]any, len(lines))
+	for i, l := range lines {
+		rows[i] = l
+	}
+	if err := lf.render(s.out, imageHeader, rows); err != nil {
+		return templateError("template parsing error", err)
+	}
+	return nil
 }
 
-func (r imageRow) ID() string   { return manager.ShortID(r.img.ID) }
-func (r imageRow) Size() string { return units.HumanSizeWithPrecision(float64(r.img.Size), 3) }
-func (r imageRow) Created() string {
-	return units.HumanDuration(r.now.Sub(time.Unix(r.img.Created, 0))) + " ago"
-}
-
-func renderImages(s *Shell, rows []imageRow, quiet bool, format string) error {
-	switch {
-	case quiet:
-		seen := map[string]bool{}
-		for _, r := range rows {
-			if !seen[r.ID()] {
-				seen[r.ID()] = true
-				fmt.Fprintln(s.out, r.ID())
-			}
+// imagesFormat is the template images renders, chosen as docker chooses
+// it: -q lists IDs only with the default table (a custom format wins over
+// it), and --digests adds a DIGEST column to the default table and to a
+// custom table that has none.
+func imagesFormat(format string, quiet, digests bool) string {
+	switch format {
+	case "", formatTable:
+		switch {
+		case quiet:
+			return "{{.ID}}"
+		case digests:
+			return imagesTableWithDigest
 		}
-		return nil
-	case format == "json":
-		enc := json.NewEncoder(s.out)
-		for _, r := range rows {
-			if err := enc.Encode(map[string]any{
-				"Repository":   r.repo,
-				"Tag":          r.tag,
-				"ID":           r.ID(),
-				"CreatedSince": r.Created(),
-				"CreatedAt":    time.Unix(r.img.Created, 0).Format("2006-01-02 15:04:05 -0700 MST"),
-				"Size":         r.Size(),
-			}); err != nil {
-				return err
-			}
-		}
-		return nil
+		return imagesTable
 	}
-	table := make([][]string, len(rows))
-	for i, r := range rows {
-		table[i] = []string{r.repo, r.tag, r.ID(), r.Created(), r.Size()}
+	if strings.HasPrefix(format, formatTable) && digests && !strings.Contains(format, "{{.Digest}}") {
+		format += `\t{{.Digest}}`
 	}
-	return writeTable(s.out, []string{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}, table)
+	return format
 }

@@ -27,24 +27,26 @@ func TestContainerRowColumns(t *testing.T) {
 			{IP: netip.MustParseAddr("::1"), PrivatePort: 80, PublicPort: 8080, Type: "tcp"},
 		},
 	}
-	r := containerRow{c: c, now: now}
+	c.ImageID = c.Image
+	r := &containerContext{c: c, now: now, trunc: true}
 	checks := []struct{ col, got, want string }{
 		{"ID", r.ID(), "0123456789ab"},
 		{"Image", r.Image(), "fedcba987654"},
 		{"Command", r.Command(), `"nginx -g 'daemon of…"`},
-		{"Created", r.Created(), "2 hours ago"},
+		{"RunningFor", r.RunningFor(), "2 hours ago"},
 		{"Status", r.Status(), "Up 2 hours"},
 		{"Names", r.Names(), "web"},
-		{"Ports", r.Ports(), "127.0.0.1:8080->80/tcp, [::1]:8080->80/tcp, 443/tcp"},
+		// As docker: exposed ports first, then published ones one by one.
+		{"Ports", r.Ports(), "443/tcp, 127.0.0.1:8080->80/tcp, [::1]:8080->80/tcp"},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
 			t.Errorf("%s = %q, want %q", ch.col, ch.got, ch.want)
 		}
 	}
-	full := containerRow{c: c, now: now, noTrunc: true}
-	if full.ID() != c.ID || full.Command() != `"nginx -g 'daemon off;' --with-a-long-tail"` {
-		t.Errorf("no-trunc: ID %q Command %q", full.ID(), full.Command())
+	full := &containerContext{c: c, now: now}
+	if full.ID() != c.ID || full.Command() != `"nginx -g 'daemon off;' --with-a-long-tail"` || full.Names() != "web,app/web-link" {
+		t.Errorf("no-trunc: ID %q Command %q Names %q", full.ID(), full.Command(), full.Names())
 	}
 }
 
@@ -87,24 +89,24 @@ func TestRenderContainersColor(t *testing.T) {
 	}
 }
 
-func TestImageRows(t *testing.T) {
+func TestImageLines(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	list := []image.Summary{
 		{ID: "sha256:1111111111111111", RepoTags: []string{"nginx:latest", "nginx:1.25"}, Size: 187_000_000, Created: now.Unix() - 86400*3},
-		{ID: "sha256:2222222222222222", RepoDigests: []string{"busybox@sha256:abc"}, Size: 4_260_000, Created: now.Unix()},
+		{ID: "sha256:2222222222222222", RepoDigests: []string{"busybox@sha256:" + strings.Repeat("ab", 32)}, Size: 4_260_000, Created: now.Unix()},
 		{ID: "sha256:3333333333333333", Size: 10},
 		{ID: "sha256:4444444444444444", RepoTags: []string{"127.0.0.1:5000/team/app:v1"}},
 	}
 	var got []string
-	for _, r := range imageRows(list, now) {
-		got = append(got, r.repo+" "+r.tag+" "+r.ID()+" "+r.Size())
+	for _, r := range imageLines(list, true, false, false, now) {
+		got = append(got, r.Repository()+" "+r.Tag()+" "+r.ID()+" "+r.Size()+" "+r.Digest())
 	}
 	want := []string{
-		"nginx latest 111111111111 187MB",
-		"nginx 1.25 111111111111 187MB",
-		"busybox <none> 222222222222 4.26MB",
-		"<none> <none> 333333333333 10B",
-		"127.0.0.1:5000/team/app v1 444444444444 0B",
+		"nginx latest 111111111111 187MB <none>",
+		"nginx 1.25 111111111111 187MB <none>",
+		"busybox <none> 222222222222 4.26MB ",
+		"<none> <none> 333333333333 10B <none>",
+		"127.0.0.1:5000/team/app v1 444444444444 0B <none>",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

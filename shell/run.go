@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -68,6 +67,9 @@ type runOptions struct {
 	entrypoint string
 	autoRemove bool
 	tty        bool
+	// interactive is accepted for docker's muscle memory (-it) and
+	// ignored: the shell never attaches to a container.
+	interactive bool
 	// fs tells which flags were given, for --entrypoint "" (clear it) versus
 	// no --entrypoint at all.
 	fs *pflag.FlagSet
@@ -78,7 +80,7 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.name, "name", "", "Assign a name to the container")
 	fs.StringArrayVarP(&o.env, "env", "e", nil, "Set environment variables (KEY=VALUE, or KEY to copy it from this environment)")
 	fs.StringArrayVar(&o.envFiles, "env-file", nil, "Read in a file of environment variables")
-	fs.StringArrayVarP(&o.publish, "publish", "p", nil, "Publish a container's port to the host ([ip:]host:container[/proto])")
+	fs.StringArrayVarP(&o.publish, "publish", "p", nil, "Publish a container's port(s) to the host ([ip:][hostPort:]containerPort[/proto], ports or ranges)")
 	fs.StringArrayVarP(&o.volumes, "volume", "v", nil, "Bind mount a volume (src:dst[:ro])")
 	fs.StringArrayVar(&o.mounts, "mount", nil, "Attach a filesystem mount (type=bind|volume|tmpfs,source=...,target=...[,readonly])")
 	fs.StringArrayVarP(&o.labels, "label", "l", nil, "Set metadata on a container (key=value)")
@@ -91,6 +93,7 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.entrypoint, "entrypoint", "", "Overwrite the default ENTRYPOINT of the image")
 	fs.BoolVar(&o.autoRemove, "rm", false, "Automatically remove the container when it exits")
 	fs.BoolVarP(&o.tty, "tty", "t", false, "Allocate a pseudo-TTY")
+	fs.BoolVarP(&o.interactive, "interactive", "i", false, "Accepted and ignored: the shell never attaches, so STDIN is not kept open")
 	o.fs = fs
 }
 
@@ -194,9 +197,28 @@ func (o *runOptions) environment() ([]string, error) {
 	return env, nil
 }
 
-// envEntry validates KEY=VALUE, and turns a bare KEY into KEY=value from
-// this process's environment (dropped when unset, as docker does).
+// envEntry validates a -e flag as docker does: KEY=VALUE as typed (the
+// name is not checked beyond being there), and a bare KEY takes its value
+// from this process's environment. An unset KEY is passed on bare, as
+// docker does: the engine records it in the container's Config.Env and
+// leaves it out of the process's environment.
 func envEntry(e string) (string, error) {
+	k, _, hasValue := strings.Cut(e, "=")
+	if k == "" {
+		return "", fmt.Errorf("bad environment variable %q: no name", e)
+	}
+	if hasValue {
+		return e, nil
+	}
+	if v, ok := os.LookupEnv(k); ok {
+		return k + "=" + v, nil
+	}
+	return e, nil
+}
+
+// envFileEntry reads one line of an --env-file as docker does: a name with
+// blanks in it is refused, and a bare KEY that is unset is dropped.
+func envFileEntry(e string) (string, error) {
 	k, _, hasValue := strings.Cut(e, "=")
 	if strings.TrimSpace(k) == "" {
 		return "", fmt.Errorf("bad environment variable %q: no name", e)
@@ -227,7 +249,7 @@ func readEnvFile(path string) ([]string, error) {
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		kv, err := envEntry(line)
+		kv, err := envFileEntry(line)
 		if err != nil {
 			return nil, fmt.Errorf("env file %s line %d: %w", path, n, err)
 		}
@@ -264,65 +286,6 @@ func parseRestart(s string) (container.RestartPolicy, error) {
 		return p, fmt.Errorf("bad restart policy %q: use no, always, unless-stopped or on-failure[:N]", s)
 	}
 	return p, nil
-}
-
-// parsePublish reads -p specs: ctr, host:ctr, ip:host:ctr, ip::ctr, each
-// with an optional /tcp, /udp or /sctp, and IPv6 addresses in brackets.
-func parsePublish(specs []string) (network.PortSet, network.PortMap, error) {
-	if len(specs) == 0 {
-		return nil, nil, nil
-	}
-	exposed, bindings := network.PortSet{}, network.PortMap{}
-	for _, spec := range specs {
-		var ip, hostPort, ctr string
-		rest := spec
-		if strings.HasPrefix(rest, "[") { // [::1]:8080:80
-			end := strings.Index(rest, "]:")
-			if end < 0 {
-				return nil, nil, fmt.Errorf("bad port spec %q: unclosed IPv6 address", spec)
-			}
-			ip, rest = rest[1:end], rest[end+2:]
-			hostPort, ctr, _ = strings.Cut(rest, ":")
-			if ctr == "" {
-				return nil, nil, fmt.Errorf("bad port spec %q: no container port", spec)
-			}
-		} else {
-			parts := strings.Split(rest, ":")
-			switch len(parts) {
-			case 1:
-				ctr = parts[0]
-			case 2:
-				hostPort, ctr = parts[0], parts[1]
-			case 3:
-				ip, hostPort, ctr = parts[0], parts[1], parts[2]
-			default:
-				return nil, nil, fmt.Errorf("bad port spec %q: use [ip:]host:container[/proto]", spec)
-			}
-		}
-		port, err := network.ParsePort(ctr)
-		if err != nil {
-			return nil, nil, fmt.Errorf("bad port spec %q: %v", spec, err)
-		}
-		switch port.Proto() {
-		case network.TCP, network.UDP, network.SCTP:
-		default:
-			return nil, nil, fmt.Errorf("bad port spec %q: protocol must be tcp, udp or sctp", spec)
-		}
-		if hostPort != "" {
-			if n, err := strconv.Atoi(hostPort); err != nil || n < 0 || n > 65535 {
-				return nil, nil, fmt.Errorf("bad port spec %q: host port %q is not a number from 0 to 65535", spec, hostPort)
-			}
-		}
-		var addr netip.Addr
-		if ip != "" {
-			if addr, err = netip.ParseAddr(ip); err != nil {
-				return nil, nil, fmt.Errorf("bad port spec %q: %q is not an IP address", spec, ip)
-			}
-		}
-		exposed[port] = struct{}{}
-		bindings[port] = append(bindings[port], network.PortBinding{HostIP: addr, HostPort: hostPort})
-	}
-	return exposed, bindings, nil
 }
 
 // parseVolume reads -v src:dst[:opts]. A lone absolute path is an anonymous

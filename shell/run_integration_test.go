@@ -254,8 +254,9 @@ func restartIs(name string, retries int) func(t *testing.T, id string, c contain
 }
 
 // TestRunEnvFromEnvironment: a bare -e KEY copies KEY from dockman's own
-// environment, and is dropped when unset, as docker does. Not parallel: it
-// sets the process environment.
+// environment; an unset one is sent bare, as docker sends it: the engine
+// keeps it in Config.Env and out of the process's environment. Not
+// parallel: it sets the process environment.
 func TestRunEnvFromEnvironment(t *testing.T) {
 	t.Setenv("DMT_COPIED", "from the shell's env")
 	os.Unsetenv("DMT_UNSET_VAR")
@@ -266,13 +267,11 @@ func TestRunEnvFromEnvironment(t *testing.T) {
 	if !slices.Contains(c.Config.Env, "DMT_COPIED=from the shell's env") {
 		t.Errorf("Env %q lacks DMT_COPIED copied from the environment", c.Config.Env)
 	}
-	for _, kv := range c.Config.Env {
-		if strings.HasPrefix(kv, "DMT_UNSET_VAR") {
-			t.Errorf("unset variable passed as %q", kv)
-		}
+	if !slices.Contains(c.Config.Env, "DMT_UNSET_VAR") {
+		t.Errorf("Env %q lacks the unset DMT_UNSET_VAR, bare, as docker sends it", c.Config.Env)
 	}
 	f.wait(t, id, container.WaitConditionNotRunning)
-	if out := logsOf(t, f, id); !strings.Contains(out, "DMT_COPIED=from the shell's env\n") {
+	if out := logsOf(t, f, id); !strings.Contains(out, "DMT_COPIED=from the shell's env\n") || strings.Contains(out, "DMT_UNSET_VAR") {
 		t.Errorf("container env:\n%s", out)
 	}
 }
@@ -318,8 +317,8 @@ func TestRunBadInput(t *testing.T) {
 		{name: "host port out of range", args: "-p 127.0.0.1:70000:80 IMG", wants: []string{`bad port spec "127.0.0.1:70000:80"`, "70000"}},
 		{name: "container port out of range", args: "-p 127.0.0.1:8080:70000 IMG", wants: []string{`bad port spec "127.0.0.1:8080:70000"`}},
 		{name: "bad protocol", args: "-p 127.0.0.1:8080:80/http IMG", wants: []string{`bad port spec "127.0.0.1:8080:80/http"`}},
-		{name: "bad ip", args: "-p 300.1.1.1:8080:80 IMG", wants: []string{`"300.1.1.1" is not an IP address`}},
-		{name: "unclosed ipv6", args: "-p [::1:8080:80 IMG", wants: []string{"bad port spec", "IPv6"}},
+		{name: "bad ip", args: "-p 300.1.1.1:8080:80 IMG", wants: []string{"invalid IP address: 300.1.1.1"}},
+		{name: "unclosed ipv6", args: "-p [::1:8080:80 IMG", wants: []string{"bad port spec", "missing ']'"}},
 		{name: "volume relative", args: "-v data IMG", wants: []string{`bad volume "data"`}},
 		{name: "volume relative destination", args: "-v /tmp:data IMG", wants: []string{`bad volume "/tmp:data"`, "absolute"}},
 		{name: "volume bad option", args: "-v /tmp:/data:rx IMG", wants: []string{`unknown option "rx"`}},
@@ -331,7 +330,7 @@ func TestRunBadInput(t *testing.T) {
 		{name: "mount unknown key", args: "--mount type=bind,source=/tmp,target=/x,colour=red IMG", wants: []string{"bad mount", `unknown key "colour"`}},
 		{name: "mount bad readonly", args: "--mount type=bind,source=/tmp,target=/x,readonly=perhaps IMG", wants: []string{"bad mount", "readonly"}},
 		{name: "env without name", args: "-e =x IMG", wants: []string{"bad environment variable", `"=x"`}},
-		{name: "env name with space", args: `-e "A B=1" IMG`, wants: []string{"bad environment variable", "whitespace"}},
+		{name: "env without a name", args: `-e "=1" IMG`, wants: []string{"bad environment variable", "no name"}},
 		{name: "env file bad line", args: "--env-file " + shellQuote(badEnv) + " IMG", wants: []string{badEnv, "line 3", "BAD NAME=2"}},
 		{name: "env file line without name", args: "--env-file " + shellQuote(noName) + " IMG", wants: []string{"line 5"}},
 		{name: "env file missing", args: "--env-file " + shellQuote(filepath.Join(dir, "missing.env")) + " IMG", wants: []string{"missing.env"}},

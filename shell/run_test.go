@@ -11,6 +11,8 @@ import (
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"github.com/spf13/pflag"
+
+	"github.com/dockman/dockman/manager"
 )
 
 // specFor parses a run line's arguments (after "run") into a RunSpec.
@@ -129,10 +131,12 @@ func TestRunSpecErrors(t *testing.T) {
 		{"rm with restart", []string{"--rm", "--restart", "always", "img"}, "conflicting options"},
 		{"port letters", []string{"-p", "a:b", "img"}, "bad port spec"},
 		{"port too many colons", []string{"-p", "1:2:3:4", "img"}, "bad port spec"},
-		{"host port range", []string{"-p", "70000:80", "img"}, "host port"},
-		{"bad ip", []string{"-p", "1.2.3:80:80", "img"}, "not an IP address"},
+		{"host port range", []string{"-p", "70000:80", "img"}, "invalid hostPort"},
+		{"bad ip", []string{"-p", "1.2.3:80:80", "img"}, "invalid IP address"},
 		{"bad proto", []string{"-p", "80/xyz", "img"}, "bad port spec"},
-		{"open ipv6", []string{"-p", "[::1:80:80", "img"}, "unclosed"},
+		{"open ipv6", []string{"-p", "[::1:80:80", "img"}, "missing ']'"},
+		{"ranges differ", []string{"-p", "8000-8002:80-81", "img"}, "invalid ranges"},
+		{"range backwards", []string{"-p", "8002-8000", "img"}, "invalid containerPort"},
 		{"volume relative dst", []string{"-v", "/a:b", "img"}, "not an absolute path"},
 		{"volume bad option", []string{"-v", "/a:/b:xx", "img"}, "unknown option"},
 		{"volume empty src", []string{"-v", ":/b", "img"}, "empty source"},
@@ -144,7 +148,6 @@ func TestRunSpecErrors(t *testing.T) {
 		{"tmpfs with source", []string{"--mount", "type=tmpfs,source=x,target=/a", "img"}, "no source"},
 		{"bad readonly", []string{"--mount", "target=/a,readonly=maybe", "img"}, "true or false"},
 		{"env without name", []string{"-e", "=x", "img"}, "no name"},
-		{"env with space", []string{"-e", "A B=x", "img"}, "whitespace"},
 		{"env file missing", []string{"--env-file", "/nonexistent/env", "img"}, "env file"},
 		{"label without key", []string{"-l", "=v", "img"}, "bad label"},
 		{"alias without network", []string{"--network-alias", "a", "img"}, "user-defined network"},
@@ -188,5 +191,57 @@ func TestParsePublish(t *testing.T) {
 		if len(b) != 1 || b[0].HostIP.String() != tt.ip || b[0].HostPort != tt.host {
 			t.Errorf("%s: binding = %+v, want ip %s host %q", tt.spec, b, tt.ip, tt.host)
 		}
+	}
+}
+
+// runSpecFor parses args as run's and returns the spec they make.
+func runSpecFor(t *testing.T, args ...string) (manager.RunSpec, error) {
+	t.Helper()
+	fs, o := newRunFlags()
+	if err := fs.Parse(args); err != nil {
+		return manager.RunSpec{}, err
+	}
+	return o.spec(fs.Args())
+}
+
+func TestRunDockerFlags(t *testing.T) {
+	t.Setenv("DM_SET", "v")
+	spec, err := runSpecFor(t, "-i", "-e", "DM_SET", "-e", "DM_SURELY_UNSET_42", "-e", "A B=x",
+		"-p", "8000-8002:8000-8002", "-p", "127.0.0.1::80", "-p", "127.0.0.1:9000:9000/udp", "img")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// docker sends an unset variable bare: the engine keeps it in
+	// Config.Env and leaves it out of the process's environment.
+	if want := []string{"DM_SET=v", "DM_SURELY_UNSET_42", "A B=x"}; !reflect.DeepEqual(spec.Config.Env, want) {
+		t.Errorf("env = %q, want %q", spec.Config.Env, want)
+	}
+	got := map[string]string{}
+	for p, bs := range spec.Host.PortBindings {
+		for _, b := range bs {
+			ip := ""
+			if b.HostIP.IsValid() {
+				ip = b.HostIP.String()
+			}
+			got[p.String()] = ip + ":" + b.HostPort
+		}
+	}
+	want := map[string]string{
+		"8000/tcp": ":8000", "8001/tcp": ":8001", "8002/tcp": ":8002",
+		"80/tcp": "127.0.0.1:", "9000/udp": "127.0.0.1:9000",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("bindings = %v, want %v", got, want)
+	}
+	if len(spec.Config.ExposedPorts) != len(want) {
+		t.Errorf("exposed = %v", spec.Config.ExposedPorts)
+	}
+	// One container port and a host range: the engine picks a free one.
+	spec, err = runSpecFor(t, "-p", "8000-8010:80", "img")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := spec.Host.PortBindings[network.MustParsePort("80/tcp")]; len(b) != 1 || b[0].HostPort != "8000-8010" {
+		t.Errorf("host range for one port: %+v", b)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/fatih/color"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/volume"
 
 	"github.com/dockman/dockman/manager"
 )
@@ -30,13 +31,16 @@ type Engine interface {
 	Host() string
 	// Containers lists containers, newest first, with docker's STATUS text.
 	Containers(ctx context.Context, opts manager.ListOptions) ([]container.Summary, error)
-	Images(ctx context.Context, all bool) ([]image.Summary, error)
+	ListImages(ctx context.Context, opts manager.ImageListOptions) ([]image.Summary, error)
 	Resolve(ctx context.Context, refs ...string) ([]manager.Resolved, error)
 	Start(ctx context.Context, id string) error
 	Stop(ctx context.Context, id string, opts manager.StopOptions) error
 	Restart(ctx context.Context, id string, opts manager.StopOptions) error
 	Remove(ctx context.Context, id string, opts manager.RemoveOptions) error
+	// Inspect describes a container named by ID, name or unique ID prefix.
 	Inspect(ctx context.Context, id string) (container.InspectResponse, json.RawMessage, error)
+	InspectImage(ctx context.Context, ref string) (image.InspectResponse, json.RawMessage, error)
+	InspectVolume(ctx context.Context, name string) (volume.Volume, json.RawMessage, error)
 	Logs(ctx context.Context, id string, opts manager.LogsOptions, stdout, stderr io.Writer) error
 	Run(ctx context.Context, spec manager.RunSpec, progress io.Writer) (string, error)
 }

@@ -2,6 +2,7 @@ package shell
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -15,9 +16,59 @@ import (
 
 // writeTable renders rows under header in docker's borderless style: columns
 // left-aligned, separated by three spaces, headers as typed (not upper-cased
-// or re-formatted by the library).
+// or re-formatted by the library). As in docker's tabwriter, the last
+// column is not a column: each line's last cell follows the others as it
+// is, so a line whose last cell is empty keeps the padding before it and
+// one whose last cell ends in spaces keeps them.
 func writeTable(w io.Writer, header []string, rows [][]string) error {
-	header = padHeader(header, rows)
+	last := len(header) - 1
+	if last < 0 {
+		return nil
+	}
+	lastCells := make([]string, 0, len(rows)+1)
+	lastCells = append(lastCells, header[last])
+	// The aligned part, with an empty column in place of the last one: its
+	// padding is all it adds to each line, and is cut below.
+	head := append(append([]string(nil), header[:last]...), "")
+	body := make([][]string, len(rows))
+	for i, r := range rows {
+		cell := ""
+		if last < len(r) {
+			cell = r[last]
+		}
+		lastCells = append(lastCells, cell)
+		body[i] = make([]string, last+1) // short rows end in empty cells
+		copy(body[i], r[:min(last, len(r))])
+	}
+	var aligned []string
+	if last > 0 {
+		var err error
+		if aligned, err = alignColumns(padHeader(head, body), body); err != nil {
+			return err
+		}
+	} else {
+		aligned = make([]string, len(lastCells))
+	}
+	if len(aligned) != len(lastCells) {
+		return fmt.Errorf("table: %d lines rendered for %d", len(aligned), len(lastCells))
+	}
+	var out bytes.Buffer
+	for i, prefix := range aligned {
+		out.WriteString(prefix)
+		out.WriteString(lastCells[i])
+		out.WriteByte('\n')
+	}
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+// cellGap is the padding after each aligned cell, as docker's tabwriter
+// puts between columns.
+const cellGap = "   "
+
+// alignColumns renders the header and rows through tablewriter and returns
+// each line up to where the (empty) last column starts.
+func alignColumns(header []string, rows [][]string) ([]string, error) {
 	var buf bytes.Buffer
 	t := tablewriter.NewTable(&buf,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
@@ -29,33 +80,29 @@ func writeTable(w io.Writer, header []string, rows [][]string) error {
 			Header: tw.CellConfig{
 				Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone},
 				Alignment:  tw.CellAlignment{Global: tw.AlignLeft},
-				Padding:    tw.CellPadding{Global: tw.Padding{Left: "", Right: "   "}},
+				Padding:    tw.CellPadding{Global: tw.Padding{Left: "", Right: cellGap}},
 			},
 			Row: tw.CellConfig{
 				Formatting: tw.CellFormatting{AutoWrap: tw.WrapNone},
 				Alignment:  tw.CellAlignment{Global: tw.AlignLeft},
-				Padding:    tw.CellPadding{Global: tw.Padding{Left: "", Right: "   "}},
+				Padding:    tw.CellPadding{Global: tw.Padding{Left: "", Right: cellGap}},
 			},
 		}),
 		tablewriter.WithTrimSpace(tw.Off),
 	)
 	t.Header(header)
 	if err := t.Bulk(rows); err != nil {
-		return err
+		return nil, err
 	}
 	if err := t.Render(); err != nil {
-		return err
+		return nil, err
 	}
-	// Drop the padding left after the last column, which docker does not print.
-	var out bytes.Buffer
-	for _, line := range bytes.SplitAfter(buf.Bytes(), []byte("\n")) {
-		if trimmed := bytes.TrimRight(line, " \n"); len(trimmed) > 0 {
-			out.Write(trimmed)
-			out.WriteByte('\n')
-		}
+	text := strings.TrimSuffix(buf.String(), "\n")
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSuffix(l, cellGap) // the empty column's padding
 	}
-	_, err := w.Write(out.Bytes())
-	return err
+	return lines, nil
 }
 
 // minColumn is docker's minimum column width without the padding: its
