@@ -213,7 +213,7 @@ func TestCompletionOfFlagsAndImages(t *testing.T) {
 	tm.startDockman()
 
 	for _, tc := range []struct{ typed, want, desc string }{
-		{"ps --fo", "--format", "Output format"},
+		{"ps --fo", "--format", "Format output"},
 		{"run " + image[:len(image)-2], image, "image"},
 		{"sto", "stop", "running containers"},
 	} {
