@@ -22,6 +22,8 @@ import (
 type fakeEngine struct {
 	containers func(manager.ListOptions) ([]container.Summary, error)
 	images     func() ([]image.Summary, error)
+	networks   func() ([]string, error)
+	volumes    func() ([]string, error)
 	inspect    func(id string) (container.InspectResponse, error)
 	stop       func(id string) error
 	remove     func(id string) error
@@ -72,6 +74,22 @@ func (f *fakeEngine) Images(context.Context, bool) ([]image.Summary, error) {
 	return f.images()
 }
 
+func (f *fakeEngine) Networks(context.Context) ([]string, error) {
+	f.count("networks")
+	if f.networks == nil {
+		return nil, errUnexpected
+	}
+	return f.networks()
+}
+
+func (f *fakeEngine) Volumes(context.Context) ([]string, error) {
+	f.count("volumes")
+	if f.volumes == nil {
+		return nil, errUnexpected
+	}
+	return f.volumes()
+}
+
 func (f *fakeEngine) Inspect(_ context.Context, id string) (container.InspectResponse, json.RawMessage, error) {
 	f.count("inspect")
 	if f.inspect == nil {
@@ -100,8 +118,10 @@ func (f *fakeEngine) Remove(_ context.Context, id string, _ manager.RemoveOption
 func (f *fakeEngine) Logs(context.Context, string, manager.LogsOptions, io.Writer, io.Writer) error {
 	return errUnexpected
 }
-func (f *fakeEngine) Start(context.Context, string) error         { return errUnexpected }
-func (f *fakeEngine) Restart(context.Context, string, manager.StopOptions) error { return errUnexpected }
+func (f *fakeEngine) Start(context.Context, string) error { return errUnexpected }
+func (f *fakeEngine) Restart(context.Context, string, manager.StopOptions) error {
+	return errUnexpected
+}
 func (f *fakeEngine) Run(context.Context, manager.RunSpec, io.Writer) (string, error) {
 	return "", errUnexpected
 }

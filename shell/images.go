@@ -22,6 +22,7 @@ var imagesCommand = &Command{
 		all := fs.BoolP("all", "a", false, "Show all images (default hides intermediate images)")
 		quiet := fs.BoolP("quiet", "q", false, "Only show image IDs")
 		format := fs.String("format", "table", "Output format: table or json")
+		offer(fs, "format", formatValues...)
 		return func(ctx context.Context, s *Shell, args []string) error {
 			if err := checkFormat(*format); err != nil {
 				return fmt.Errorf("images: %w", err)

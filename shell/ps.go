@@ -26,7 +26,9 @@ var psCommand = &Command{
 		quiet := fs.BoolP("quiet", "q", false, "Only display container IDs")
 		noTrunc := fs.Bool("no-trunc", false, "Don't truncate output")
 		filters := fs.StringArrayP("filter", "f", nil, "Filter output based on conditions provided (name, label, status, ancestor, id, ...)")
+		offer(fs, "filter", psFilterValues...)
 		format := fs.String("format", "table", "Output format: table or json")
+		offer(fs, "format", formatValues...)
 		return func(ctx context.Context, s *Shell, args []string) error {
 			f, err := parseFilters(*filters, psFilterKeys)
 			if err != nil {
