@@ -62,8 +62,9 @@ func TestSplit(t *testing.T) {
 // completion reads lines as execution does: Split returns (possibly an
 // error) for any input; Complete is called on every prefix of the line, as
 // it is typed, and so mostly on half-typed lines Split refuses; and where
-// it offers something, the word it replaces begins within the line. Run it
-// long with `make fuzz`.
+// it offers something, the word it replaces begins within the line and
+// taking a suggestion leaves a line that parses. Run it long with
+// `make fuzz`.
 func FuzzComplete(f *testing.F) {
 	for _, seed := range []string{
 		"", "ps", "ps -a; stop web", `run -e 'A=b c' img sh -c "echo \"hi\""`,
@@ -86,10 +87,28 @@ func FuzzComplete(f *testing.F) {
 				t.Fatalf("Split(%q) returned an empty command", line)
 			}
 		}
-		for i := 0; i <= len(line); i++ {
-			got := completer.Complete(line[:i])
+		// A typed line is short; completing every prefix of a long one
+		// would spend the run on one input.
+		typed := line[:min(len(line), 256)]
+		for i := 0; i <= len(typed); i++ {
+			before := typed[:i]
+			got := completer.Complete(before)
 			if got.Start < 0 || got.Start > i {
-				t.Fatalf("Complete(%q).Start = %d, outside the line", line[:i], got.Start)
+				t.Fatalf("Complete(%q).Start = %d, outside the line", before, got.Start)
+			}
+			// Where the line up to the word parses, taking a suggestion
+			// must leave a line that parses: the text holds the word
+			// whole, its quotes closed.
+			if len(got.Suggestions) == 0 {
+				continue
+			}
+			if _, err := Split(before[:got.Start]); err != nil {
+				continue
+			}
+			for _, s := range got.Suggestions {
+				if _, err := Split(before[:got.Start] + s.Text); err != nil {
+					t.Fatalf("Complete(%q) offers %q, and the line it makes does not parse: %v", before, s.Text, err)
+				}
 			}
 		}
 	})
