@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ type fakeEngine struct {
 	stop       func(id string) error
 	remove     func(id string) error
 
+	mu    sync.Mutex // count runs on the inventory's workers
 	calls map[string]int
 }
 
@@ -36,6 +38,8 @@ var _ Engine = (*fakeEngine)(nil)
 var errUnexpected = errors.New("fake: call not expected")
 
 func (f *fakeEngine) count(call string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.calls == nil {
 		f.calls = map[string]int{}
 	}
