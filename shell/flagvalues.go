@@ -160,7 +160,7 @@ func keysOf(specs []valueSpec) []prompt.Suggest {
 
 // sourceNames returns the names a source of flag values knows, from
 // memory: "containers" (names), "images" (tags), "networks", "volumes",
-// "labels" (the label keys of known containers), "commands".
+// "labels" (the label keys of known containers).
 func (c *Completer) sourceNames(source string) []prompt.Suggest {
 	var out []prompt.Suggest
 	add := func(names []string, description string) {
@@ -183,8 +183,6 @@ func (c *Completer) sourceNames(source string) []prompt.Suggest {
 		add(sorted(c.src.Volumes()), "volume")
 	case "labels":
 		add(c.labelKeys(), "label")
-	case "commands":
-		out = commandSuggestions()
 	}
 	return out
 }
