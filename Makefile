@@ -28,10 +28,11 @@ bench: build
 	$(GO) test -run '^$$' -bench Stop50 -benchtime 5x -count 1 ./bench/
 	$(GO) test -run '^$$' -bench IdleCPU -benchtime 1x -count 1 ./bench/
 
-# Fuzz the line parser (FUZZTIME=10m for a long run).
+# Fuzz the line parser and completion on every prefix of a line
+# (FUZZTIME=10m for a long run).
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzSplit -fuzztime $(FUZZTIME) ./shell
+	$(GO) test -run '^$$' -fuzz FuzzComplete -fuzztime $(FUZZTIME) ./shell
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }

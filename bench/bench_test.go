@@ -145,7 +145,7 @@ func BenchmarkFleet200(b *testing.B) {
 
 	// One Tab press on `rm dmb-`: 200 candidates.
 	b.Run("tab-complete", func(b *testing.B) {
-		if got := completer.Complete("rm dmb-"); len(got) < fleetSize {
+		if got := completer.Complete("rm dmb-").Suggestions; len(got) < fleetSize {
 			b.Fatalf("completion offers %d names, want at least %d", len(got), fleetSize)
 		}
 		for b.Loop() {

@@ -24,9 +24,11 @@ import (
 )
 
 const (
-	// bashPrompt is PS1 of the pane's bash; dockmanPrompt is dockman's.
-	bashPrompt    = "e2e$ "
-	dockmanPrompt = "dockman> "
+	// bashPrompt is PS1 of the pane's bash; dockmanPrompt is dockman's,
+	// and continuationPrompt dockman's after a line ending in a backslash.
+	bashPrompt         = "e2e$ "
+	dockmanPrompt      = "dockman> "
+	continuationPrompt = "> "
 
 	paneWidth, paneHeight = 160, 50
 
@@ -216,7 +218,7 @@ func (tm *terminal) tmuxErr(args ...string) (string, error) {
 // them (Enter, Tab, Up, C-c, ...).
 func (tm *terminal) sendText(text string) {
 	tm.t.Helper()
-	tm.tmux("send-keys", "-l", text)
+	tm.tmux("send-keys", "-l", "--", text) // text may begin with "-"
 }
 
 func (tm *terminal) sendKeys(keys ...string) {

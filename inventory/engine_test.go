@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +24,13 @@ const guard = 30 * time.Second
 // receives every key the inventory stores, drops or re-lists.
 func follow(t *testing.T, m *manager.Manager) (*Inventory, <-chan string) {
 	t.Helper()
-	inv := New(m, nil)
+	return followThrough(t, m, m)
+}
+
+// followThrough is follow with the inventory asking eng, which wraps m.
+func followThrough(t *testing.T, m *manager.Manager, eng Engine) (*Inventory, <-chan string) {
+	t.Helper()
+	inv := New(eng, nil)
 	updates := make(chan string, 4096)
 	inv.OnUpdate = func(key string) {
 		select {
@@ -240,4 +247,65 @@ func TestAgreesWithEngine(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countingEngine counts the network and volume lists made through it.
+type countingEngine struct {
+	*manager.Manager
+	networkLists, volumeLists atomic.Int32
+}
+
+func (c *countingEngine) Networks(ctx context.Context) ([]string, error) {
+	c.networkLists.Add(1)
+	return c.Manager.Networks(ctx)
+}
+
+func (c *countingEngine) Volumes(ctx context.Context) ([]string, error) {
+	c.volumeLists.Add(1)
+	return c.Manager.Volumes(ctx)
+}
+
+// TestNamesFollowEngine: a network and a volume made by someone else
+// appear in the inventory through their events, are read from memory
+// (completion reads them on every key) and go when removed.
+func TestNamesFollowEngine(t *testing.T) {
+	c := testenv.Client(t)
+	_, label := testenv.Label(t, c) // its cleanup removes the network and volume if the test does not
+	m := newManager(t)
+	eng := &countingEngine{Manager: m}
+	inv, updates := followThrough(t, m, eng)
+	ctx := context.Background()
+	labels := map[string]string{testenv.LabelKey: label}
+
+	netName, volName := testenv.Name("net"), testenv.Name("vol")
+	// Internal: no route out, and no traffic is sent on it.
+	netRes, err := c.NetworkCreate(ctx, netName, client.NetworkCreateOptions{Internal: true, Labels: labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.VolumeCreate(ctx, client.VolumeCreateOptions{Name: volName, Labels: labels}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, updates, "the new network and volume", func() bool {
+		return slices.Contains(inv.Networks(), netName) && slices.Contains(inv.Volumes(), volName)
+	})
+	nets, vols := eng.networkLists.Load(), eng.volumeLists.Load()
+	for range 100 {
+		if !slices.Contains(inv.Networks(), netName) || !slices.Contains(inv.Volumes(), volName) {
+			t.Fatal("a name known went missing")
+		}
+	}
+	if eng.networkLists.Load() != nets || eng.volumeLists.Load() != vols {
+		t.Errorf("reading the names listed networks %d and volumes %d times", eng.networkLists.Load()-nets, eng.volumeLists.Load()-vols)
+	}
+
+	if _, err := c.NetworkRemove(ctx, netRes.ID, client.NetworkRemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.VolumeRemove(ctx, volName, client.VolumeRemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, updates, "the network and volume to go", func() bool {
+		return !slices.Contains(inv.Networks(), netName) && !slices.Contains(inv.Volumes(), volName)
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,10 +23,13 @@ import (
 type fakeEngine struct {
 	containers func(manager.ListOptions) ([]container.Summary, error)
 	images     func() ([]image.Summary, error)
+	networks   func() ([]string, error)
+	volumes    func() ([]string, error)
 	inspect    func(id string) (container.InspectResponse, error)
 	stop       func(id string) error
 	remove     func(id string) error
 
+	mu    sync.Mutex // count runs on the inventory's workers
 	calls map[string]int
 }
 
@@ -34,6 +38,8 @@ var _ Engine = (*fakeEngine)(nil)
 var errUnexpected = errors.New("fake: call not expected")
 
 func (f *fakeEngine) count(call string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.calls == nil {
 		f.calls = map[string]int{}
 	}
@@ -70,6 +76,22 @@ func (f *fakeEngine) Images(context.Context, bool) ([]image.Summary, error) {
 		return nil, errUnexpected
 	}
 	return f.images()
+}
+
+func (f *fakeEngine) Networks(context.Context) ([]string, error) {
+	f.count("networks")
+	if f.networks == nil {
+		return nil, errUnexpected
+	}
+	return f.networks()
+}
+
+func (f *fakeEngine) Volumes(context.Context) ([]string, error) {
+	f.count("volumes")
+	if f.volumes == nil {
+		return nil, errUnexpected
+	}
+	return f.volumes()
 }
 
 func (f *fakeEngine) Inspect(_ context.Context, id string) (container.InspectResponse, json.RawMessage, error) {

@@ -31,13 +31,15 @@ import (
 	"github.com/dockman/dockman/manager"
 )
 
-// Engine is what the inventory needs of Docker: inspects and image lists
-// to learn from, and for its Front, every call the shell makes, which the
+// Engine is what the inventory needs of Docker: inspects and image,
+// network and volume lists to learn from, and for its Front, every call the shell makes, which the
 // Front passes on. *manager.Manager provides it.
 type Engine interface {
 	Host() string
 	Containers(ctx context.Context, opts manager.ListOptions) ([]container.Summary, error)
 	Images(ctx context.Context, all bool) ([]image.Summary, error)
+	Networks(ctx context.Context) ([]string, error)
+	Volumes(ctx context.Context) ([]string, error)
 	Resolve(ctx context.Context, refs ...string) ([]manager.Resolved, error)
 	Inspect(ctx context.Context, id string) (container.InspectResponse, json.RawMessage, error)
 	Logs(ctx context.Context, id string, opts manager.LogsOptions, stdout, stderr io.Writer) error
@@ -50,7 +52,8 @@ type Engine interface {
 
 var _ Engine = (*manager.Manager)(nil)
 
-// Inventory is the memory of one engine's containers and images.
+// Inventory is the memory of one engine's containers, images, networks and
+// volumes.
 type Inventory struct {
 	m     Engine
 	log   *slog.Logger
@@ -58,8 +61,9 @@ type Inventory struct {
 	queue *workqueue.Queue[string]
 
 	// OnUpdate, if set before Start, is called after each container's
-	// entry is stored or dropped (with its ID) and after the images are
-	// re-listed (with ImagesKey). It must not block.
+	// entry is stored or dropped (with its ID) and after the images,
+	// networks or volumes are re-listed (with ImagesKey, NetworksKey or
+	// VolumesKey). It must not block.
 	OnUpdate func(key string)
 }
 
@@ -103,22 +107,33 @@ func (inv *Inventory) Handle(ev manager.Event) {
 		inv.store.lost()
 	case ev.Resync:
 		inv.queue.Add(ImagesKey)
+		inv.queue.Add(NetworksKey)
+		inv.queue.Add(VolumesKey)
 		for _, id := range inv.store.resync(ev.Containers, ev.ListedAt) {
 			inv.queue.Add(id)
 		}
 	case ev.Type == events.ImageEventType:
 		inv.queue.Add(ImagesKey)
+	case ev.Type == events.NetworkEventType:
+		inv.queue.Add(NetworksKey) // one list per change, however many events
+	case ev.Type == events.VolumeEventType:
+		inv.queue.Add(VolumesKey)
 	case ev.Type == events.ContainerEventType:
 		// destroy too: the inspect's "not found" drops the entry.
 		inv.queue.Add(ev.ID)
 	}
 }
 
-// process is the queue's worker function: re-list images, or inspect one
-// container.
+// process is the queue's worker function: re-list images, networks or
+// volumes, or inspect one container.
 func (inv *Inventory) process(ctx context.Context, key string) error {
-	if key == ImagesKey {
+	switch key {
+	case ImagesKey:
 		return inv.refreshImages(ctx)
+	case NetworksKey:
+		return inv.refreshNames(ctx, key, inv.m.Networks, inv.store.setNetworks)
+	case VolumesKey:
+		return inv.refreshNames(ctx, key, inv.m.Volumes, inv.store.setVolumes)
 	}
 	return inv.refresh(ctx, key)
 }

@@ -11,12 +11,13 @@ import (
 	"github.com/dockman/dockman/manager"
 )
 
-// store holds the containers and images the inventory knows, and merges
-// what it learns so that knowledge asked for later always wins: a resync's
-// list never undoes what an inspect or a removal taught after the list was
-// taken, nor does an inspect asked before it undo the list, and an inspect
-// result never overwrites a newer one. So inspects may run concurrently
-// and no lock is held across engine calls.
+// store holds the containers, images, networks and volumes the inventory
+// knows, and merges what it learns of containers so that knowledge asked
+// for later always wins: a resync's list never undoes what an inspect or a
+// removal taught after the list was taken, nor does an inspect asked
+// before it undo the list, and an inspect result never overwrites a newer
+// one. So inspects may run concurrently and no lock is held across engine
+// calls.
 type store struct {
 	mu     sync.RWMutex
 	synced bool
@@ -25,6 +26,8 @@ type store struct {
 	// listed before the removal does not bring them back.
 	gone   map[string]time.Time
 	images imageIndex
+	// networks and volumes are the names listed last, sorted (names.go).
+	networks, volumes []string
 }
 
 func newStore() *store {

@@ -29,9 +29,10 @@ type Event struct {
 	Lost bool
 	Err  error
 
-	// For single events: the object type (container or image), the action
-	// (create, start, die, stop, destroy, rename, pull, tag, delete, ...),
-	// the object's ID and, for containers, its current name.
+	// For single events: the object type (container, image, network or
+	// volume), the action (create, start, die, stop, destroy, rename, pull,
+	// tag, delete, ...), the object's ID (a volume's is its name) and, for
+	// containers and networks, its current name.
 	Type   events.Type
 	Action events.Action
 	ID     string
@@ -68,8 +69,13 @@ type Watcher struct {
 	wg     sync.WaitGroup
 }
 
+// watchedTypes are the objects whose events the Watcher hands on.
+var watchedTypes = []string{"container", "image", "network", "volume"}
+
 // watchedActions are the container events that change what a container is
-// or does, and the image events that change which images exist.
+// or does, the image events that change which images exist, and the network
+// and volume events that change which exist (create and destroy: a network
+// or volume removal, pruned or not, is a destroy).
 var watchedActions = []string{
 	"create", "start", "die", "stop", "destroy", "rename", "pause", "unpause", "restart", "kill",
 	"health_status",
@@ -214,7 +220,7 @@ func (c *cursor) fresh(msg events.Message) bool {
 func (w *Watcher) session(ctx context.Context, cur *cursor) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	f := make(client.Filters).Add("type", "container", "image").Add("event", watchedActions...)
+	f := make(client.Filters).Add("type", watchedTypes...).Add("event", watchedActions...)
 	opts := client.EventsListOptions{Filters: f}
 	if cur.last > 0 {
 		opts.Since = formatNano(cur.last)

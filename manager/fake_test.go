@@ -7,6 +7,8 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/api/types/volume"
 	"github.com/moby/moby/client"
 )
 
@@ -17,6 +19,9 @@ type fakeAPI struct {
 	list    func(client.ContainerListOptions) ([]container.Summary, error)
 	inspect func(id string) (container.InspectResponse, error)
 	images  func() ([]image.Summary, error)
+	// networks and volumes return names.
+	networks func() ([]string, error)
+	volumes  func() ([]string, error)
 	// events, when set, is the event stream every subscription reads.
 	events chan events.Message
 }
@@ -71,6 +76,30 @@ func (f *fakeAPI) ImageList(context.Context, client.ImageListOptions) (client.Im
 	}
 	items, err := f.images()
 	return client.ImageListResult{Items: items}, err
+}
+
+func (f *fakeAPI) NetworkList(context.Context, client.NetworkListOptions) (client.NetworkListResult, error) {
+	if f.networks == nil {
+		return client.NetworkListResult{}, errNoFake
+	}
+	names, err := f.networks()
+	var res client.NetworkListResult
+	for _, n := range names {
+		res.Items = append(res.Items, network.Summary{Network: network.Network{Name: n}})
+	}
+	return res, err
+}
+
+func (f *fakeAPI) VolumeList(context.Context, client.VolumeListOptions) (client.VolumeListResult, error) {
+	if f.volumes == nil {
+		return client.VolumeListResult{}, errNoFake
+	}
+	names, err := f.volumes()
+	var res client.VolumeListResult
+	for _, n := range names {
+		res.Items = append(res.Items, volume.Volume{Name: n})
+	}
+	return res, err
 }
 
 func (f *fakeAPI) ImageInspect(context.Context, string, ...client.ImageInspectOption) (client.ImageInspectResult, error) {

@@ -1,6 +1,7 @@
 // Package manager is dockman's adapter to the Docker engine, and the only
 // code that talks to it: the SDK (github.com/moby/moby/client) behind a few
-// domain-level calls (containers, images, logs, create specs), one clear
+// domain-level calls (containers, images, networks, volumes, logs, create
+// specs), one clear
 // error for an engine that cannot be reached, and the event Watcher that
 // every background part subscribes to. The shell, the inventory, the log
 // keeper and the enforcer never see HTTP, API versions or stream framing.
@@ -49,6 +50,8 @@ type engineAPI interface {
 	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (client.ImageInspectResult, error)
 	ImagePull(ctx context.Context, ref string, opts client.ImagePullOptions) (client.ImagePullResponse, error)
 	VolumeInspect(ctx context.Context, name string, opts client.VolumeInspectOptions) (client.VolumeInspectResult, error)
+	NetworkList(ctx context.Context, opts client.NetworkListOptions) (client.NetworkListResult, error)
+	VolumeList(ctx context.Context, opts client.VolumeListOptions) (client.VolumeListResult, error)
 	Events(ctx context.Context, opts client.EventsListOptions) client.EventsResult
 	ServerVersion(ctx context.Context, opts client.ServerVersionOptions) (client.ServerVersionResult, error)
 	ClientVersion() string

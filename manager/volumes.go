@@ -17,3 +17,16 @@ func (m *Manager) InspectVolume(ctx context.Context, name string) (volume.Volume
 	}
 	return res.Volume, res.Raw, nil
 }
+
+// Volumes lists the names of the engine's volumes.
+func (m *Manager) Volumes(ctx context.Context) ([]string, error) {
+	res, err := m.api.VolumeList(ctx, client.VolumeListOptions{})
+	if err != nil {
+		return nil, m.wrapIn("list volumes", err)
+	}
+	names := make([]string, 0, len(res.Items))
+	for _, v := range res.Items {
+		names = append(names, v.Name)
+	}
+	return names, nil
+}

@@ -11,21 +11,38 @@ import (
 	"github.com/dockman/dockman/manager"
 )
 
-// Complete returns the suggestions for the text before the cursor. It is a
-// pure function of that text and the names it knows: it never calls the
-// engine, so Tab answers at once even when the engine is slow or gone.
-func (c *Completer) Complete(before string) []prompt.Suggest {
-	// Only the last ;-separated command matters.
-	if i := strings.LastIndexByte(before, ';'); i >= 0 {
-		before = before[i+1:]
+// Completion is what Tab may put in place of the word being typed.
+type Completion struct {
+	// Start is the byte offset in the line where that word begins: each
+	// suggestion's Text replaces the line from Start to the cursor, and
+	// already holds what was typed of the word, quotes included.
+	Start       int
+	Suggestions []prompt.Suggest
+}
+
+// Complete returns the completions for line, the text before the cursor.
+// It reads the line with the parser that Split uses, and is a pure
+// function of the line and the names it knows: it never calls the engine,
+// so Tab answers at once even when the engine is slow or gone.
+func (c *Completer) Complete(line string) Completion {
+	at, ok := readAtCursor(line)
+	if !ok {
+		return Completion{Start: len(line)}
 	}
-	words := fieldsLenient(before)
-	current := ""
-	if len(words) > 0 && !endsInSpace(before) {
-		current, words = words[len(words)-1], words[:len(words)-1]
+	cur := at.current
+	var out []prompt.Suggest
+	for _, s := range filterPrefix(c.candidates(at.words, cur.value), cur.value) {
+		s.Text = cur.completeWith(s.Text)
+		out = append(out, s)
 	}
+	return Completion{Start: cur.start, Suggestions: out}
+}
+
+// candidates returns the values the word being typed may take, given the
+// words of its command before it; current is what was typed of it.
+func (c *Completer) candidates(words []string, current string) []prompt.Suggest {
 	if len(words) == 0 {
-		return filterPrefix(commandSuggestions(), current)
+		return commandSuggestions()
 	}
 	cmd, ok := lookup(words[0])
 	if !ok {
@@ -34,20 +51,26 @@ func (c *Completer) Complete(before string) []prompt.Suggest {
 	fs, _ := cmd.flagSet()
 	positional, pendingFlag := scanArgs(fs, cmd.NoInterspersed, words[1:])
 	if pendingFlag != nil {
-		return filterPrefix(flagValueSuggestions(cmd.Name, pendingFlag.Name), current)
+		return c.flagValues(pendingFlag, current)
 	}
 	if strings.HasPrefix(current, "-") && (positional == 0 || !cmd.NoInterspersed) {
-		if name, _, hasValue := strings.Cut(current, "="); hasValue {
-			flagName := strings.TrimLeft(name, "-")
-			vals := flagValueSuggestions(cmd.Name, flagName)
+		if name, value, hasValue := strings.Cut(current, "="); hasValue {
+			if !strings.HasPrefix(name, "--") {
+				return nil
+			}
+			f := fs.Lookup(name[2:])
+			if f == nil {
+				return nil
+			}
+			vals := c.flagValues(f, value)
 			for i := range vals {
 				vals[i].Text = name + "=" + vals[i].Text
 			}
-			return filterPrefix(vals, current)
+			return vals
 		}
-		return filterPrefix(flagSuggestions(fs), current)
+		return flagSuggestions(fs)
 	}
-	return filterPrefix(c.argSuggestions(cmd, positional), current)
+	return c.argSuggestions(cmd, positional)
 }
 
 // scanArgs walks the words after the command name and counts positional
@@ -150,6 +173,9 @@ func commandSuggestions() []prompt.Suggest {
 func flagSuggestions(fs *pflag.FlagSet) []prompt.Suggest {
 	var long, short []prompt.Suggest
 	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
 		long = append(long, prompt.Suggest{Text: "--" + f.Name, Description: f.Usage})
 		if f.Shorthand != "" {
 			short = append(short, prompt.Suggest{Text: "-" + f.Shorthand, Description: f.Usage})
@@ -157,30 +183,6 @@ func flagSuggestions(fs *pflag.FlagSet) []prompt.Suggest {
 	})
 	sort.Slice(long, func(i, j int) bool { return long[i].Text < long[j].Text })
 	return append(long, short...)
-}
-
-// flagValueSuggestions knows the closed sets of values some flags take.
-func flagValueSuggestions(cmd, flag string) []prompt.Suggest {
-	switch flag {
-	case "format":
-		return []prompt.Suggest{{Text: "table", Description: "aligned columns"}, {Text: "json", Description: "one JSON object per line"}}
-	case "restart":
-		return []prompt.Suggest{
-			{Text: "no", Description: "never restart"},
-			{Text: "always", Description: "always restart"},
-			{Text: "unless-stopped", Description: "restart unless stopped by hand"},
-			{Text: "on-failure", Description: "restart on non-zero exit (on-failure:N caps retries)"},
-		}
-	case "filter", "f":
-		if cmd == "ps" {
-			var out []prompt.Suggest
-			for _, k := range psFilterKeys {
-				out = append(out, prompt.Suggest{Text: k + "=", Description: "filter by " + k})
-			}
-			return out
-		}
-	}
-	return nil
 }
 
 func filterPrefix(s []prompt.Suggest, prefix string) []prompt.Suggest {
@@ -194,49 +196,4 @@ func filterPrefix(s []prompt.Suggest, prefix string) []prompt.Suggest {
 		}
 	}
 	return out
-}
-
-func endsInSpace(s string) bool {
-	return s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t')
-}
-
-// fieldsLenient splits a partly typed line into words, honouring quotes and
-// backslashes but never failing: an open quote simply runs to the end, as the
-// user is still typing it.
-func fieldsLenient(s string) []string {
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	var quote rune
-	escaped := false
-	for _, r := range s {
-		switch {
-		case escaped:
-			cur.WriteRune(r)
-			escaped = false
-		case r == '\\' && quote != '\'':
-			escaped, inWord = true, true
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words
 }

@@ -10,9 +10,10 @@ import (
 )
 
 // Completer offers completions for a partly typed line: commands, flags,
-// flag values, container names and image tags. Names come from memory that
-// Docker events keep fresh (the inventory), so pressing Tab never waits on
-// the engine, and the completer itself has nothing to keep up to date.
+// flag values, container names, image tags, networks, volumes and label
+// keys. Names come from memory that Docker events keep fresh (the
+// inventory), so pressing Tab never waits on the engine, and the completer
+// itself has nothing to keep up to date.
 type Completer struct {
 	src CompletionSource
 }
@@ -24,6 +25,10 @@ type CompletionSource interface {
 	KnownContainers() []container.Summary
 	// ImageTags returns every "repo:tag" known.
 	ImageTags() []string
+	// Networks and Volumes return the names of every network and volume
+	// known.
+	Networks() []string
+	Volumes() []string
 }
 
 // NewCompleter returns a Completer reading names from src.

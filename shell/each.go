@@ -113,6 +113,7 @@ func stopFlags(fs *pflag.FlagSet) func() manager.StopOptions {
 	fs.IntVar(secs, "time", 0, "Seconds to wait before killing the container (deprecated name of --timeout)")
 	_ = fs.MarkHidden("time")
 	sig := fs.StringP("signal", "s", "", "Signal to send to the container (default: the container's stop signal, SIGTERM)")
+	offer(fs, "signal", signals...)
 	return func() manager.StopOptions {
 		var opts manager.StopOptions
 		if fs.Changed("timeout") || fs.Changed("time") {

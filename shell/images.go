@@ -22,7 +22,9 @@ var imagesCommand = &Command{
 		fs.BoolVar(&o.noTrunc, "no-trunc", false, "Don't truncate output")
 		fs.BoolVar(&o.digests, "digests", false, "Show digests")
 		fs.StringArrayVarP(&o.filters, "filter", "f", nil, "Filter output based on conditions provided (dangling=true|false, label=, reference=, before=, since=)")
+		offer(fs, "filter", imageFilterValues...)
 		fs.StringVar(&o.format, "format", "", "Format output: table, table TEMPLATE, json, or a Go template (see 'Formats' in docs/commands.md)")
+		offer(fs, "format", formatValues...)
 		return func(ctx context.Context, s *Shell, args []string) error {
 			return runImages(ctx, s, o, args)
 		}

@@ -27,17 +27,25 @@ import (
 //     shell, with the terminal restored; Signal reports which;
 //   - SIGWINCH redraws the line being typed at the new size.
 //
-// Notices (Notify) are shown above the prompt, or after the command.
+// Notices (Notify) are shown above the prompt, or after the command. A
+// line ending in a backslash goes on at the ContinuationPrefix, as in sh
+// and in scripts; it runs, and is kept in the history, joined.
 func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 	var seed []string
 	if s.history != nil {
 		seed = s.history.Lines()
 	}
-	var complete func(string) []prompt.Suggest
+	var complete func(string) (int, []prompt.Suggest)
 	if s.complete != nil {
-		complete = s.complete.Complete
+		complete = func(line string) (int, []prompt.Suggest) {
+			c := s.complete.Complete(line)
+			return c.Start, c.Suggestions
+		}
 	}
-	lr, err := lineedit.Open(lineedit.Options{Prefix: prefix, History: seed, Complete: complete})
+	lr, err := lineedit.Open(lineedit.Options{
+		Prefix: prefix, ContinuationPrefix: ContinuationPrefix, Continues: continued,
+		History: seed, Complete: complete,
+	})
 	if err != nil {
 		return fmt.Errorf("interactive shell needs a terminal: %w", err)
 	}
@@ -96,6 +104,9 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 	}
 	return nil
 }
+
+// ContinuationPrefix is the prompt of a line that continues the one before.
+const ContinuationPrefix = "> "
 
 // runLine records line in the history and executes it with a context that
 // the session's signals cancel.

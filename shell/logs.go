@@ -19,6 +19,7 @@ var logsCommand = &Command{
 		var opts manager.LogsOptions
 		fs.BoolVarP(&opts.Follow, "follow", "f", false, "Follow log output (Ctrl-C returns to the prompt)")
 		fs.StringVarP(&opts.Tail, "tail", "n", "all", "Number of lines to show from the end of the logs")
+		offer(fs, "tail", "all\tevery line")
 		fs.StringVar(&opts.Since, "since", "", "Show logs since a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m)")
 		fs.StringVar(&opts.Until, "until", "", "Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m)")
 		fs.BoolVarP(&opts.Timestamps, "timestamps", "t", false, "Show timestamps")

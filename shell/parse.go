@@ -17,11 +17,11 @@ import (
 // environment. Pipes, redirections, && and || and command substitution are
 // refused with a clear error rather than half-supported.
 func Split(line string) ([][]string, error) {
-	f, err := syntax.NewParser(syntax.Variant(syntax.LangPOSIX)).Parse(strings.NewReader(line), "")
+	f, err := newParser().Parse(strings.NewReader(line), "")
 	if err != nil {
 		return nil, fmt.Errorf("cannot parse line: %s", parseMessage(err))
 	}
-	cfg := &expand.Config{Env: expand.ListEnviron(os.Environ()...)}
+	cfg := expandConfig()
 	var cmds [][]string
 	for _, st := range f.Stmts {
 		words, err := stmtWords(cfg, st)
@@ -33,6 +33,18 @@ func Split(line string) ([][]string, error) {
 		}
 	}
 	return cmds, nil
+}
+
+// newParser returns the parser of the command language, with extra options
+// (completion adds error recovery to read a half-typed line the same way).
+func newParser(opts ...syntax.ParserOption) *syntax.Parser {
+	return syntax.NewParser(append([]syntax.ParserOption{syntax.Variant(syntax.LangPOSIX)}, opts...)...)
+}
+
+// expandConfig expands $VAR from this process's environment, with no
+// globbing and no command substitution.
+func expandConfig() *expand.Config {
+	return &expand.Config{Env: expand.ListEnviron(os.Environ()...)}
 }
 
 func stmtWords(cfg *expand.Config, st *syntax.Stmt) ([]string, error) {

@@ -58,53 +58,58 @@ func TestSplit(t *testing.T) {
 	}
 }
 
-func TestFieldsLenient(t *testing.T) {
-	tests := []struct {
-		line string
-		want []string
-	}{
-		{"", nil},
-		{"stop we", []string{"stop", "we"}},
-		{"stop  ", []string{"stop"}},
-		{`run -e "A B`, []string{"run", "-e", "A B"}},
-		{`rm a\ b`, []string{"rm", "a b"}},
-		{`logs 'x y' z`, []string{"logs", "x y", "z"}},
-	}
-	for _, tt := range tests {
-		if got := fieldsLenient(tt.line); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("fieldsLenient(%q) = %q, want %q", tt.line, got, tt.want)
-		}
-	}
-}
-
-// FuzzSplit checks that no typed line can crash the shell: the parser, the
-// lenient splitter used by completion, and completion itself must return
-// (possibly an error) for any input. Run it long with `make fuzz`.
-func FuzzSplit(f *testing.F) {
+// FuzzComplete checks that no typed line can crash the shell, and that
+// completion reads lines as execution does: Split returns (possibly an
+// error) for any input; Complete is called on every prefix of the line, as
+// it is typed, and so mostly on half-typed lines Split refuses; and where
+// it offers something, the word it replaces begins within the line and
+// taking a suggestion leaves a line that parses. Run it long with
+// `make fuzz`.
+func FuzzComplete(f *testing.F) {
 	for _, seed := range []string{
 		"", "ps", "ps -a; stop web", `run -e 'A=b c' img sh -c "echo \"hi\""`,
 		"ps 'x", `ps "x`, "ps | grep", "ps && ls", "a=b ps", "ps > x", "rm $(ps -q)",
 		"echo ${x", "for i in 1; do ps; done", "ps &", "ps # c", `rm a\ b`, "run --entrypoint '' img",
 		"ps -f name=web*", "stop -t 5 web db", "((1+2))", "[[ -n x ]]", "f() { ps; }", "ps\nimages",
 		"$'\\x00'", "${x:-y}", "~", "ps;;", "\\", "\"\\", "run -p [::1]:80:80 img",
+		`run -e "A=1;B" acc`, `logs 'nu-db`, "ps -f status=r", "run -v pg", "ps --format=j", "stop \"a b\" 'c",
 	} {
 		f.Add(seed)
 	}
 	completer := testCompleter(f)
 	f.Fuzz(func(t *testing.T, line string) {
 		cmds, err := Split(line)
-		if err != nil {
-			if msg := err.Error(); msg == "" {
-				t.Fatalf("Split(%q): empty error message", line)
-			}
-			return
+		if err != nil && err.Error() == "" {
+			t.Fatalf("Split(%q): empty error message", line)
 		}
 		for _, words := range cmds {
 			if len(words) == 0 {
 				t.Fatalf("Split(%q) returned an empty command", line)
 			}
 		}
-		_ = fieldsLenient(line)
-		_ = completer.Complete(line)
+		// A typed line is short; completing every prefix of a long one
+		// would spend the run on one input.
+		typed := line[:min(len(line), 256)]
+		for i := 0; i <= len(typed); i++ {
+			before := typed[:i]
+			got := completer.Complete(before)
+			if got.Start < 0 || got.Start > i {
+				t.Fatalf("Complete(%q).Start = %d, outside the line", before, got.Start)
+			}
+			// Where the line up to the word parses, taking a suggestion
+			// must leave a line that parses: the text holds the word
+			// whole, its quotes closed.
+			if len(got.Suggestions) == 0 {
+				continue
+			}
+			if _, err := Split(before[:got.Start]); err != nil {
+				continue
+			}
+			for _, s := range got.Suggestions {
+				if _, err := Split(before[:got.Start] + s.Text); err != nil {
+					t.Fatalf("Complete(%q) offers %q, and the line it makes does not parse: %v", before, s.Text, err)
+				}
+			}
+		}
 	})
 }

@@ -27,7 +27,9 @@ var psCommand = &Command{
 		fs.BoolVarP(&o.latest, "latest", "l", false, "Show the latest created container (includes all states)")
 		fs.IntVarP(&o.last, "last", "n", -1, "Show n last created containers (includes all states)")
 		fs.StringArrayVarP(&o.filters, "filter", "f", nil, "Filter output based on conditions provided (name, label, status, ancestor, id, ...)")
+		offer(fs, "filter", psFilterValues...)
 		fs.StringVar(&o.format, "format", "", "Format output: table, table TEMPLATE, json, or a Go template (see 'Formats' in docs/commands.md)")
+		offer(fs, "format", formatValues...)
 		return func(ctx context.Context, s *Shell, args []string) error {
 			o.sizeChanged = fs.Changed("size")
 			return runPs(ctx, s, o)

@@ -40,16 +40,34 @@ type Options struct {
 	Prefix string
 	// History seeds the lines the arrow keys recall, oldest first.
 	History []string
-	// Complete returns the suggestions for the text before the cursor; nil
-	// offers none.
-	Complete func(before string) []prompt.Suggest
+	// Complete returns the suggestions for the text before the cursor
+	// and the byte offset in it where the word they replace begins: each
+	// suggestion's Text replaces the text from there (see fit). On a
+	// continued line the text holds the lines before it, joined as
+	// ReadLine will return them. Nil offers none.
+	Complete func(before string) (start int, suggestions []prompt.Suggest)
+	// Continues reports whether a line goes on on the next one, as a
+	// line ending in a backslash does in sh, and returns the line without
+	// what says so. ReadLine then reads the next line at
+	// ContinuationPrefix and returns the lines joined. Nil: no line does.
+	Continues func(line string) (body string, more bool)
+	// ContinuationPrefix is the prompt of a line that continues the one
+	// before, e.g. "> ".
+	ContinuationPrefix string
 }
 
 // Reader reads lines typed at a prompt.
 type Reader struct {
+	opts   Options
 	tty    *tty
 	screen *screen
 	p      *prompt.Prompt
+	// continuing is set while a line continued with a backslash is read:
+	// pending holds the lines read of it so far, joined. Ctrl-C drops them.
+	// Set and read on the goroutine that runs Input, as go-prompt calls
+	// the prefix, completion and key bindings from there.
+	continuing bool
+	pending    string
 	// ended says how the last Input call ended; go-prompt's key bindings
 	// set it on the goroutine that runs Input.
 	ended ending
@@ -71,13 +89,15 @@ func Open(opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{tty: t, screen: &screen{ConsoleWriter: prompt.NewStdoutWriter()}}
+	r := &Reader{opts: opts, tty: t, screen: &screen{ConsoleWriter: prompt.NewStdoutWriter()}}
 	complete := func(d prompt.Document) []prompt.Suggest {
 		before := d.TextBeforeCursor()
 		if opts.Complete == nil || strings.TrimSpace(before) == "" {
 			return nil
 		}
-		return opts.Complete(before)
+		line := r.pending + before
+		start, suggestions := opts.Complete(line)
+		return fit(line, start, suggestions, d.GetWordBeforeCursorUntilSeparator(""))
 	}
 	mark := func(e ending) func(*prompt.Buffer) {
 		return func(*prompt.Buffer) { r.ended = e }
@@ -88,6 +108,7 @@ func Open(opts Options) (*Reader, error) {
 		prompt.OptionParser(t),
 		prompt.OptionWriter(r.screen),
 		prompt.OptionPrefix(opts.Prefix),
+		prompt.OptionLivePrefix(func() (string, bool) { return opts.ContinuationPrefix, r.continuing }),
 		prompt.OptionHistory(opts.History),
 		// Input() keeps the last line's suggestions: have them computed
 		// afresh for the (empty or kept) line at every start.
@@ -95,9 +116,12 @@ func Open(opts Options) (*Reader, error) {
 		prompt.OptionAddKeyBind(
 			prompt.KeyBind{Key: prompt.Enter, Fn: mark(endedLine)},
 			prompt.KeyBind{Key: prompt.ControlM, Fn: mark(endedLine)},
+			// go-prompt clears the line on Ctrl-C (and on the one a
+			// ClearLine hands over); a continued line goes with it.
+			prompt.KeyBind{Key: prompt.ControlC, Fn: func(*prompt.Buffer) { r.continuing, r.pending = false, "" }},
 			prompt.KeyBind{Key: prompt.Ignore, Fn: func(b *prompt.Buffer) {
 				r.ended = endedRedraw
-				cursor := runewidth.StringWidth(opts.Prefix) + runewidth.StringWidth(b.Document().TextBeforeCursor())
+				cursor := runewidth.StringWidth(r.prefix()) + runewidth.StringWidth(b.Document().TextBeforeCursor())
 				r.screen.eraseLine(cursor, int(r.tty.winSize().Col))
 			}},
 		),
@@ -116,9 +140,43 @@ func Open(opts Options) (*Reader, error) {
 
 // ReadLine shows the prompt and returns the line typed, with the terminal
 // back in the state Open found it (cooked, with signals from keys), so a
-// command can run. It returns io.EOF on Ctrl-D on an empty line or when the
-// terminal hangs up, and ErrInterrupted after Interrupt.
+// command can run. A line that Options.Continues says goes on is read on
+// at the continuation prompt and returned joined with the lines after it.
+// It returns io.EOF on Ctrl-D on an empty line (a continued line is then
+// dropped, as bash drops it) or when the terminal hangs up, and
+// ErrInterrupted after Interrupt: the next ReadLine goes on with the line,
+// continued or not, where it was.
 func (r *Reader) ReadLine() (string, error) {
+	for {
+		line, err := r.readOne()
+		if err != nil {
+			if !errors.Is(err, ErrInterrupted) {
+				r.continuing, r.pending = false, ""
+			}
+			return "", err
+		}
+		if r.opts.Continues != nil {
+			if body, more := r.opts.Continues(line); more {
+				r.continuing, r.pending = true, r.pending+body
+				continue
+			}
+		}
+		line = r.pending + line
+		r.continuing, r.pending = false, ""
+		return line, nil
+	}
+}
+
+// prefix is the prompt the line being read shows.
+func (r *Reader) prefix() string {
+	if r.continuing {
+		return r.opts.ContinuationPrefix
+	}
+	return r.opts.Prefix
+}
+
+// readOne reads one line of the terminal.
+func (r *Reader) readOne() (string, error) {
 	r.ended = endedEOF
 	r.screen.unmute()
 	if r.tty.isHungUp() {
