@@ -3,7 +3,6 @@ package inventory
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"strings"
 	"time"
@@ -81,36 +80,9 @@ func exactMatch(c container.Summary, ref string) bool {
 	return c.ID == ref || manager.Name(c) == strings.TrimPrefix(ref, "/")
 }
 
-// passThrough is what the Front hands straight to the engine beyond the
-// inventory's own Engine: reads the inventory has no use for itself, so
-// its Engine interface stays as narrow as what it needs.
-// *manager.Manager provides it.
-type passThrough interface {
-	ListImages(ctx context.Context, opts manager.ImageListOptions) ([]image.Summary, error)
-	InspectImage(ctx context.Context, ref string) (image.InspectResponse, json.RawMessage, error)
-	InspectVolume(ctx context.Context, name string) (volume.Volume, json.RawMessage, error)
-}
-
-var _ passThrough = (*manager.Manager)(nil)
-
-// errNoPassThrough is returned by the pass-through reads when the
-// inventory's engine cannot serve them (a test fake).
-var errNoPassThrough = errors.New("not supported by this engine")
-
-func (f *Front) direct() (passThrough, error) {
-	if p, ok := f.inv.m.(passThrough); ok {
-		return p, nil
-	}
-	return nil, errNoPassThrough
-}
-
 // ListImages lists images from the engine.
 func (f *Front) ListImages(ctx context.Context, opts manager.ImageListOptions) ([]image.Summary, error) {
-	p, err := f.direct()
-	if err != nil {
-		return nil, err
-	}
-	return p.ListImages(ctx, opts)
+	return f.inv.m.ListImages(ctx, opts)
 }
 
 // Inspect returns the engine's full description of a container.
@@ -120,20 +92,12 @@ func (f *Front) Inspect(ctx context.Context, id string) (container.InspectRespon
 
 // InspectImage returns the engine's full description of an image.
 func (f *Front) InspectImage(ctx context.Context, ref string) (image.InspectResponse, json.RawMessage, error) {
-	p, err := f.direct()
-	if err != nil {
-		return image.InspectResponse{}, nil, err
-	}
-	return p.InspectImage(ctx, ref)
+	return f.inv.m.InspectImage(ctx, ref)
 }
 
 // InspectVolume returns the engine's full description of a volume.
 func (f *Front) InspectVolume(ctx context.Context, name string) (volume.Volume, json.RawMessage, error) {
-	p, err := f.direct()
-	if err != nil {
-		return volume.Volume{}, nil, err
-	}
-	return p.InspectVolume(ctx, name)
+	return f.inv.m.InspectVolume(ctx, name)
 }
 
 // Logs copies a container's output from the engine.

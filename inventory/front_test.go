@@ -12,6 +12,7 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/volume"
 
 	"github.com/dockman/dockman/internal/workqueue"
 	"github.com/dockman/dockman/manager"
@@ -70,7 +71,15 @@ func (f *fakeEngine) Resolve(ctx context.Context, refs ...string) ([]manager.Res
 	return out, nil
 }
 
-func (f *fakeEngine) Images(context.Context, bool) ([]image.Summary, error) {
+func (f *fakeEngine) InspectImage(context.Context, string) (image.InspectResponse, json.RawMessage, error) {
+	return image.InspectResponse{}, nil, errUnexpected
+}
+
+func (f *fakeEngine) InspectVolume(context.Context, string) (volume.Volume, json.RawMessage, error) {
+	return volume.Volume{}, nil, errUnexpected
+}
+
+func (f *fakeEngine) ListImages(context.Context, manager.ImageListOptions) ([]image.Summary, error) {
 	f.count("images")
 	if f.images == nil {
 		return nil, errUnexpected

@@ -26,6 +26,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/volume"
 
 	"github.com/dockman/dockman/internal/workqueue"
 	"github.com/dockman/dockman/manager"
@@ -37,7 +38,9 @@ import (
 type Engine interface {
 	Host() string
 	Containers(ctx context.Context, opts manager.ListOptions) ([]container.Summary, error)
-	Images(ctx context.Context, all bool) ([]image.Summary, error)
+	ListImages(ctx context.Context, opts manager.ImageListOptions) ([]image.Summary, error)
+	InspectImage(ctx context.Context, ref string) (image.InspectResponse, json.RawMessage, error)
+	InspectVolume(ctx context.Context, name string) (volume.Volume, json.RawMessage, error)
 	Networks(ctx context.Context) ([]string, error)
 	Volumes(ctx context.Context) ([]string, error)
 	Resolve(ctx context.Context, refs ...string) ([]manager.Resolved, error)
@@ -173,7 +176,7 @@ func (inv *Inventory) refresh(ctx context.Context, id string) error {
 func (inv *Inventory) refreshImages(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, inspectTimeout)
 	defer cancel()
-	images, err := inv.m.Images(ctx, false)
+	images, err := inv.m.ListImages(ctx, manager.ImageListOptions{})
 	if err != nil {
 		if errors.Is(err, manager.ErrUnreachable) {
 			return workqueue.NoRetry(err)

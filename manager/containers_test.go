@@ -344,7 +344,7 @@ func TestImages(t *testing.T) {
 	e := newEnv(t)
 	img := testenv.BusyboxImage(t, e.c)
 	for _, all := range []bool{false, true} {
-		list, err := e.m.Images(t.Context(), all)
+		list, err := e.m.ListImages(t.Context(), ImageListOptions{All: all})
 		if err != nil {
 			t.Fatalf("Images(all=%v): %v", all, err)
 		}

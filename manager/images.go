@@ -4,17 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/client"
 )
-
-// Images lists images; all includes intermediate layers.
-func (m *Manager) Images(ctx context.Context, all bool) ([]image.Summary, error) {
-	return m.ListImages(ctx, ImageListOptions{All: all})
-}
 
 // ImageListOptions selects the images ListImages returns.
 type ImageListOptions struct {
@@ -34,10 +27,7 @@ func (m *Manager) ListImages(ctx context.Context, opts ImageListOptions) ([]imag
 	}
 	res, err := m.api.ImageList(ctx, client.ImageListOptions{All: opts.All, Filters: f})
 	if err != nil {
-		if err := m.wrap(err); errors.Is(err, ErrUnreachable) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("list images: %w", m.wrap(err))
+		return nil, m.wrapIn("list images", err)
 	}
 	return res.Items, nil
 }

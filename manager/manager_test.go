@@ -188,7 +188,7 @@ func TestUnreachable(t *testing.T) {
 		{"Ping", func(ctx context.Context) error { _, err := m.Ping(ctx); return err }},
 		{"Containers", func(ctx context.Context) error { _, err := m.Containers(ctx, ListOptions{All: true}); return err }},
 		{"Resolve", func(ctx context.Context) error { _, err := m.Resolve(ctx, "web"); return err }},
-		{"Images", func(ctx context.Context) error { _, err := m.Images(ctx, false); return err }},
+		{"Images", func(ctx context.Context) error { _, err := m.ListImages(ctx, ImageListOptions{}); return err }},
 		{"Inspect", func(ctx context.Context) error { _, _, err := m.Inspect(ctx, "web"); return err }},
 		{"Start", func(ctx context.Context) error { return m.Start(ctx, "web") }},
 		{"Stop", func(ctx context.Context) error { return m.Stop(ctx, "web", StopOptions{Timeout: &zero}) }},
