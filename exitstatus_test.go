@@ -128,6 +128,7 @@ func TestExitCommand(t *testing.T) {
 		{"exit 3\nps\n", 3},
 		{"exit 0\n", 0},
 		{"nosuch\nexit\n", 1},
+		{"nosuch; exit\n", 1},
 		{"nosuch\nexit 0\n", 0},
 		{"help; exit 42; nosuch\n", 42},
 	} {

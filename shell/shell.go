@@ -138,9 +138,6 @@ func (s *Shell) Execute(ctx context.Context, line string) error {
 			break
 		}
 	}
-	if s.exited {
-		return nil
-	}
 	if status != 0 {
 		return withStatus(status, ErrFailed)
 	}
