@@ -130,9 +130,12 @@ func Name(c container.Summary) string {
 	return ""
 }
 
-// ShortID returns the 12-character form of an ID, as docker prints it.
+// ShortID returns the 12-character form of an ID, as docker prints it:
+// what follows an "algorithm:" prefix ("sha256:"), cut to 12.
 func ShortID(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
+	if _, hex, ok := strings.Cut(id, ":"); ok {
+		id = hex
+	}
 	if len(id) > 12 {
 		return id[:12]
 	}

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -61,5 +62,5 @@ func (c *Completer) Images() []string {
 		names = append(names, t, strings.TrimSuffix(t, ":latest"))
 	}
 	sort.Strings(names)
-	return dedupe(names)
+	return slices.Compact(names)
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/dockman/dockman/manager"
 )
 
 // containerContext is one container as ps templates see it, with docker's
@@ -69,22 +71,10 @@ func (c *containerContext) MarshalJSON() ([]byte, error) {
 	})
 }
 
-// truncateID is docker's short form of an ID: what follows "algo:", cut
-// to 12 characters.
-func truncateID(id string) string {
-	if i := strings.IndexByte(id, ':'); i >= 0 {
-		id = id[i+1:]
-	}
-	if len(id) > 12 {
-		id = id[:12]
-	}
-	return id
-}
-
 // ID is the container's ID, 12 characters unless --no-trunc.
 func (c *containerContext) ID() string {
 	if c.trunc {
-		return truncateID(c.c.ID)
+		return manager.ShortID(c.c.ID)
 	}
 	return c.c.ID
 }
@@ -118,7 +108,7 @@ func (c *containerContext) Image() string {
 	if !c.trunc {
 		return img
 	}
-	if short := truncateID(c.c.ImageID); short != "" && short == truncateID(img) {
+	if short := manager.ShortID(c.c.ImageID); short != "" && short == manager.ShortID(img) {
 		return short
 	}
 	ref, err := reference.ParseNormalizedNamed(img)

@@ -80,12 +80,13 @@ func TestMultiContainerBound(t *testing.T) {
 	var mu sync.Mutex
 	cur, peak := 0, 0
 	full := make(chan struct{})
+	var fullOnce sync.Once
 	eng.stop = func(ctx context.Context, _ container.Summary, _ manager.StopOptions) error {
 		mu.Lock()
 		cur++
 		peak = max(peak, cur)
-		if cur == maxParallel && peak == maxParallel {
-			close(full)
+		if cur == maxParallel {
+			fullOnce.Do(func() { close(full) }) // later ones may fill up again
 		}
 		mu.Unlock()
 		defer func() {

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -204,11 +205,11 @@ func (c *Completer) labelKeys() []string {
 		}
 	}
 	sort.Strings(keys)
-	return dedupe(keys)
+	return slices.Compact(keys)
 }
 
 func sorted(list []string) []string {
 	out := append([]string(nil), list...)
 	sort.Strings(out)
-	return dedupe(out)
+	return slices.Compact(out)
 }

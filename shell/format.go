@@ -115,7 +115,7 @@ func parseListFormat(format string) (*listFormat, error) {
 	}
 	f.rows = rows
 	if f.table {
-		head, err := parseTemplate(text)
+		head, err := rows.Clone()
 		if err != nil {
 			return nil, err
 		}

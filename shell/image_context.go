@@ -8,6 +8,8 @@ import (
 	"github.com/distribution/reference"
 	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/image"
+
+	"github.com/dockman/dockman/manager"
 )
 
 // imageContext is one line of images as templates see it, with docker's
@@ -56,7 +58,7 @@ func (c *imageContext) MarshalJSON() ([]byte, error) {
 // ID is the image ID, 12 hex digits unless --no-trunc ("sha256:..." then).
 func (c *imageContext) ID() string {
 	if c.trunc {
-		return truncateID(c.i.ID)
+		return manager.ShortID(c.i.ID)
 	}
 	return c.i.ID
 }

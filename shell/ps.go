@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,21 +102,12 @@ func parseFilters(raw []string, keys []string) (map[string][]string, error) {
 		if !ok || k == "" {
 			return nil, withStatus(StatusUsage, fmt.Errorf("bad filter %q: expected key=value", f))
 		}
-		if keys != nil && !contains(keys, k) {
+		if keys != nil && !slices.Contains(keys, k) {
 			return nil, fmt.Errorf("unknown filter %q: use one of %s", k, strings.Join(keys, ", "))
 		}
 		out[k] = append(out[k], v)
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // psView says how to render a container list.
@@ -186,14 +178,4 @@ func stateColor(state container.ContainerState) []color.Attribute {
 		return []color.Attribute{color.FgRed}
 	}
 	return nil
-}
-
-func dedupe(list []string) []string {
-	var out []string
-	for i, s := range list {
-		if i == 0 || list[i-1] != s {
-			out = append(out, s)
-		}
-	}
-	return out
 }
