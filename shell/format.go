@@ -20,10 +20,11 @@ import (
 // the same names and behaviour (docker/cli's templates package, 28.x).
 // Go's builtins (println, printf, index, len, eq, ...) come on top.
 var templateFuncs = template.FuncMap{
-	"json":     templateJSON,
-	"split":    strings.Split,
-	"join":     strings.Join,
-	"title":    strings.Title, //nolint:staticcheck // docker's; ASCII-only use
+	"json":  templateJSON,
+	"split": strings.Split,
+	"join":  strings.Join,
+	//lint:ignore SA1019 docker's title is strings.Title, word rules and all
+	"title":    strings.Title,
 	"lower":    strings.ToLower,
 	"upper":    strings.ToUpper,
 	"pad":      padWithSpace,
