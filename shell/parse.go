@@ -48,6 +48,23 @@ func expandConfig() *expand.Config {
 }
 
 func stmtWords(cfg *expand.Config, st *syntax.Stmt) ([]string, error) {
+	call, err := simpleCall(st)
+	if err != nil || call == nil {
+		return nil, err
+	}
+	words, err := expand.Fields(cfg, call.Args...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse line: %s", parseMessage(err))
+	}
+	return words, nil
+}
+
+// simpleCall is the one rule of what the command language runs: a plain
+// command and its words. It returns the command (nil for an empty
+// statement), or why the statement is refused. Execution (Split) and
+// completion (readAtCursor) both read lines through it, so Tab never
+// offers what Enter would refuse.
+func simpleCall(st *syntax.Stmt) (*syntax.CallExpr, error) {
 	switch {
 	case st.Background:
 		return nil, errors.New("cannot parse line: '&' is not supported, containers always run detached")
@@ -66,11 +83,7 @@ func stmtWords(cfg *expand.Config, st *syntax.Stmt) ([]string, error) {
 	if len(call.Assigns) > 0 {
 		return nil, errors.New("cannot parse line: variable assignments are not supported")
 	}
-	words, err := expand.Fields(cfg, call.Args...)
-	if err != nil {
-		return nil, fmt.Errorf("cannot parse line: %s", parseMessage(err))
-	}
-	return words, nil
+	return call, nil
 }
 
 // parseMessage keeps the parser's own wording but drops its "1:5: " and

@@ -46,6 +46,7 @@ func readAtCursor(line string) (lineAtCursor, bool) {
 	if endsInComment(f, end) {
 		return lineAtCursor{}, false
 	}
+	cfg := expandConfig() // once per call: it copies the environment
 	at := lineAtCursor{current: typedWord{start: end}}
 	if len(f.Stmts) == 0 {
 		return at, true
@@ -54,8 +55,8 @@ func readAtCursor(line string) (lineAtCursor, bool) {
 	if st.Semicolon.IsValid() {
 		return at, true // `;` ended the last command: the cursor begins a new one
 	}
-	call, ok := st.Cmd.(*syntax.CallExpr)
-	if !ok || st.Negated || st.Background || len(st.Redirs) > 0 || len(call.Assigns) > 0 {
+	call, err := simpleCall(st)
+	if err != nil || call == nil {
 		return lineAtCursor{}, false
 	}
 	args := call.Args
@@ -64,14 +65,14 @@ func readAtCursor(line string) (lineAtCursor, bool) {
 		// an open quote makes it run to the end (its end is made up).
 		last := args[n-1]
 		if last.End().IsRecovered() || int(last.End().Offset()) == end {
-			w, ok := readTyped(line, int(last.Pos().Offset()))
+			w, ok := readTyped(cfg, line, int(last.Pos().Offset()))
 			if !ok {
 				return lineAtCursor{}, false
 			}
 			at.current, args = w, args[:n-1]
 		}
 	}
-	words, err := expand.Fields(expandConfig(), args...)
+	words, err := expand.Fields(cfg, args...)
 	if err != nil {
 		return lineAtCursor{}, false
 	}
@@ -102,14 +103,12 @@ func endsInComment(f *syntax.File, end int) bool {
 // single quote, then with a double quote added; the first that parses is
 // the word, and tells which quote is open. A lone backslash at the end (an
 // escape not finished, or a backslash in single quotes) is left out.
-func readTyped(line string, start int) (typedWord, bool) {
-	raw := line[start:]
-	if oddBackslashesAtEnd(raw) {
-		// Closed as it is, the escape would swallow the closing quote.
-		raw = raw[:len(raw)-1]
-	}
+func readTyped(cfg *expand.Config, line string, start int) (typedWord, bool) {
+	// A lone backslash at the end: closed as it is, the escape would
+	// swallow the closing quote. (The same rule continues a line.)
+	raw, _ := continued(line[start:])
 	for _, q := range []string{"", "'", `"`} {
-		if v, ok := wordValue(raw + q); ok {
+		if v, ok := wordValue(cfg, raw+q); ok {
 			w := typedWord{start: start, raw: raw, value: v}
 			if q != "" {
 				w.quote = q[0]
@@ -123,30 +122,22 @@ func readTyped(line string, start int) (typedWord, bool) {
 // wordValue parses s as exactly one argument word (after a command name,
 // where `key=value` is a word, not an assignment) and expands it as Split
 // would.
-func wordValue(s string) (string, bool) {
+func wordValue(cfg *expand.Config, s string) (string, bool) {
 	const cmd = ": "
 	f, err := newParser().Parse(strings.NewReader(cmd+s), "")
 	if err != nil || len(f.Stmts) != 1 {
 		return "", false
 	}
-	call, ok := f.Stmts[0].Cmd.(*syntax.CallExpr)
-	if !ok || len(call.Args) != 2 || len(call.Assigns) > 0 || len(f.Stmts[0].Redirs) > 0 ||
+	call, err := simpleCall(f.Stmts[0])
+	if err != nil || call == nil || len(call.Args) != 2 ||
 		int(call.Args[1].Pos().Offset()) != len(cmd) || int(call.Args[1].End().Offset()) != len(cmd)+len(s) {
 		return "", false
 	}
-	fields, err := expand.Fields(expandConfig(), call.Args[1])
+	fields, err := expand.Fields(cfg, call.Args[1])
 	if err != nil {
 		return "", false
 	}
 	return strings.Join(fields, " "), true
-}
-
-func oddBackslashesAtEnd(s string) bool {
-	n := 0
-	for i := len(s) - 1; i >= 0 && s[i] == '\\'; i-- {
-		n++
-	}
-	return n%2 == 1
 }
 
 // completeWith returns the text that replaces the typed word so that it
