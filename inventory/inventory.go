@@ -134,9 +134,9 @@ func (inv *Inventory) process(ctx context.Context, key string) error {
 	case ImagesKey:
 		return inv.refreshImages(ctx)
 	case NetworksKey:
-		return inv.refreshNames(ctx, key, inv.m.Networks, inv.store.setNetworks)
+		return inv.refreshNames(ctx, key, inv.m.Networks)
 	case VolumesKey:
-		return inv.refreshNames(ctx, key, inv.m.Volumes, inv.store.setVolumes)
+		return inv.refreshNames(ctx, key, inv.m.Volumes)
 	}
 	return inv.refresh(ctx, key)
 }
@@ -174,17 +174,29 @@ func (inv *Inventory) refresh(ctx context.Context, id string) error {
 
 // refreshImages re-lists images to learn which ID each reference names.
 func (inv *Inventory) refreshImages(ctx context.Context) error {
+	return inv.relist(ctx, ImagesKey, func(ctx context.Context) error {
+		images, err := inv.m.ListImages(ctx, manager.ImageListOptions{})
+		if err != nil {
+			return err
+		}
+		inv.store.setImages(newImageIndex(images))
+		return nil
+	})
+}
+
+// relist runs one re-list of the engine's images, networks or volumes
+// (key) with a deadline, then tells OnUpdate. An unreachable engine is not
+// retried: the resync after the reconnect lists everything again.
+func (inv *Inventory) relist(ctx context.Context, key string, list func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, inspectTimeout)
 	defer cancel()
-	images, err := inv.m.ListImages(ctx, manager.ImageListOptions{})
-	if err != nil {
+	if err := list(ctx); err != nil {
 		if errors.Is(err, manager.ErrUnreachable) {
 			return workqueue.NoRetry(err)
 		}
 		return err
 	}
-	inv.store.setImages(newImageIndex(images))
-	inv.updated(ImagesKey)
+	inv.updated(key)
 	return nil
 }
 

@@ -2,12 +2,7 @@ package inventory
 
 import (
 	"context"
-	"errors"
 	"slices"
-	"sort"
-
-	"github.com/dockman/dockman/internal/workqueue"
-	"github.com/dockman/dockman/manager"
 )
 
 // The queue keys that ask for the networks or the volumes to be re-listed;
@@ -19,61 +14,39 @@ const (
 	VolumesKey  = "volumes"
 )
 
-// refreshNames re-lists the names of one kind of object (networks,
-// volumes) with list and stores them with set.
-func (inv *Inventory) refreshNames(ctx context.Context, key string, list func(context.Context) ([]string, error), set func([]string)) error {
-	ctx, cancel := context.WithTimeout(ctx, inspectTimeout)
-	defer cancel()
-	names, err := list(ctx)
-	if err != nil {
-		if errors.Is(err, manager.ErrUnreachable) {
-			return workqueue.NoRetry(err) // the resync after the reconnect lists them
+// refreshNames re-lists the names of one kind of object (NetworksKey,
+// VolumesKey) with list, and stores them sorted and unique.
+func (inv *Inventory) refreshNames(ctx context.Context, key string, list func(context.Context) ([]string, error)) error {
+	return inv.relist(ctx, key, func(ctx context.Context) error {
+		names, err := list(ctx)
+		if err != nil {
+			return err
 		}
-		return err
-	}
-	names = slices.Clone(names)
-	sort.Strings(names)
-	set(slices.Compact(names))
-	inv.updated(key)
-	return nil
+		slices.Sort(names)
+		inv.store.setNames(key, slices.Compact(names))
+		return nil
+	})
 }
 
 // Networks returns the names of the engine's networks as of the last
-// network event or resync, or nil when the inventory is out of sync. It
-// never asks the engine: completion reads it on every key.
-func (inv *Inventory) Networks() []string { return inv.store.networkNames() }
+// network event or resync, sorted and unique. It never asks the engine:
+// completion reads it on every key.
+func (inv *Inventory) Networks() []string { return inv.store.namesOf(NetworksKey) }
 
 // Volumes returns the names of the engine's volumes as of the last volume
-// event or resync, or nil when the inventory is out of sync. It never asks
-// the engine.
-func (inv *Inventory) Volumes() []string { return inv.store.volumeNames() }
+// event or resync, sorted and unique. It never asks the engine.
+func (inv *Inventory) Volumes() []string { return inv.store.namesOf(VolumesKey) }
 
-func (s *store) setNetworks(names []string) {
+func (s *store) setNames(key string, names []string) {
 	s.mu.Lock()
-	s.networks = names
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	s.names[key] = names
 }
 
-func (s *store) setVolumes(names []string) {
-	s.mu.Lock()
-	s.volumes = names
-	s.mu.Unlock()
-}
-
-func (s *store) networkNames() []string {
+// namesOf returns the names last listed for key, as images' tags are:
+// the last known, also while the inventory re-syncs.
+func (s *store) namesOf(key string) []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if !s.synced {
-		return nil
-	}
-	return slices.Clone(s.networks)
-}
-
-func (s *store) volumeNames() []string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if !s.synced {
-		return nil
-	}
-	return slices.Clone(s.volumes)
+	return slices.Clone(s.names[key])
 }

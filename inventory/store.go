@@ -26,12 +26,13 @@ type store struct {
 	// listed before the removal does not bring them back.
 	gone   map[string]time.Time
 	images imageIndex
-	// networks and volumes are the names listed last, sorted (names.go).
-	networks, volumes []string
+	// names are the networks' and volumes' names listed last, by queue
+	// key (NetworksKey, VolumesKey), sorted (names.go).
+	names map[string][]string
 }
 
 func newStore() *store {
-	return &store{items: map[string]Container{}, gone: map[string]time.Time{}}
+	return &store{items: map[string]Container{}, gone: map[string]time.Time{}, names: map[string][]string{}}
 }
 
 // lost marks the store out of sync: events may be missing until the next

@@ -2,7 +2,6 @@ package manager
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/moby/moby/client"
 )
@@ -11,7 +10,7 @@ import (
 func (m *Manager) Networks(ctx context.Context) ([]string, error) {
 	res, err := m.api.NetworkList(ctx, client.NetworkListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("list networks: %w", m.wrap(err))
+		return nil, m.wrapIn("list networks", err)
 	}
 	names := make([]string, 0, len(res.Items))
 	for _, n := range res.Items {

@@ -38,8 +38,8 @@ func testCompleter(testing.TB) *Completer {
 			{ID: "dddd4444" + pad, Names: []string{"/nu-db-1"}, Image: "postgres", State: container.StateRunning},
 		},
 		tags:     []string{"api:1", "api:2", "nginx:latest"},
-		networks: []string{"bridge", "host", "backend"},
-		volumes:  []string{"pgdata", "cache"},
+		networks: []string{"backend", "bridge", "host"}, // sorted, as the inventory gives them
+		volumes:  []string{"cache", "pgdata"},
 	})
 }
 

@@ -27,7 +27,7 @@ type CompletionSource interface {
 	// ImageTags returns every "repo:tag" known.
 	ImageTags() []string
 	// Networks and Volumes return the names of every network and volume
-	// known.
+	// known, sorted and unique (Tab shows them as they come).
 	Networks() []string
 	Volumes() []string
 }

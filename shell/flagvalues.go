@@ -67,7 +67,7 @@ var (
 	})
 
 	// imageFilterValues is what images -f offers.
-	imageFilterValues = keyValues([]string{"before", "dangling", "label", "reference", "since"}, map[string][]string{
+	imageFilterValues = keyValues(imageFilterKeys, map[string][]string{
 		"before":    {"@images"},
 		"dangling":  {"true", "false"},
 		"reference": {"@images"},
@@ -102,23 +102,18 @@ type valueSpec struct {
 func parseValueSpec(s string) valueSpec {
 	var v valueSpec
 	s, v.description, _ = strings.Cut(s, "\t")
-	word := s
-	if i := strings.IndexByte(s, '@'); i >= 0 {
-		word = s[:i]
-	}
+	word, source, hasSource := strings.Cut(s, "@")
 	if k, _, ok := strings.Cut(word, "="); ok {
 		v.key = k
 	}
-	if i := strings.IndexByte(s, '@'); i >= 0 {
-		v.text, s = s[:i], s[i+1:]
-		n := strings.IndexFunc(s, func(r rune) bool { return r < 'a' || r > 'z' })
+	v.text = word
+	if hasSource {
+		n := strings.IndexFunc(source, func(r rune) bool { return r < 'a' || r > 'z' })
 		if n < 0 {
-			n = len(s)
+			n = len(source)
 		}
-		v.source, v.suffix = s[:n], s[n:]
-		return v
+		v.source, v.suffix = source[:n], source[n:]
 	}
-	v.text = s
 	return v
 }
 
@@ -187,9 +182,9 @@ func (c *Completer) sourceNames(source string) []prompt.Suggest {
 	case "images":
 		add(c.Images(), "image")
 	case "networks":
-		add(sorted(c.src.Networks()), "network")
+		add(c.src.Networks(), "network")
 	case "volumes":
-		add(sorted(c.src.Volumes()), "volume")
+		add(c.src.Volumes(), "volume")
 	case "labels":
 		add(c.labelKeys(), "label")
 	}
@@ -206,10 +201,4 @@ func (c *Completer) labelKeys() []string {
 	}
 	sort.Strings(keys)
 	return slices.Compact(keys)
-}
-
-func sorted(list []string) []string {
-	out := append([]string(nil), list...)
-	sort.Strings(out)
-	return slices.Compact(out)
 }

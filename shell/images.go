@@ -21,7 +21,7 @@ var imagesCommand = &Command{
 		fs.BoolVarP(&o.quiet, "quiet", "q", false, "Only show image IDs")
 		fs.BoolVar(&o.noTrunc, "no-trunc", false, "Don't truncate output")
 		fs.BoolVar(&o.digests, "digests", false, "Show digests")
-		fs.StringArrayVarP(&o.filters, "filter", "f", nil, "Filter output based on conditions provided (dangling=true|false, label=, reference=, before=, since=)")
+		fs.StringArrayVarP(&o.filters, "filter", "f", nil, "Filter output based on conditions provided ("+strings.Join(imageFilterKeys, ", ")+")")
 		offer(fs, "filter", imageFilterValues...)
 		fs.StringVar(&o.format, "format", "", "Format output: table, table TEMPLATE, json, or a Go template (see 'Formats' in docs/commands.md)")
 		offer(fs, "format", formatValues...)
@@ -30,6 +30,9 @@ var imagesCommand = &Command{
 		}
 	},
 }
+
+// imageFilterKeys are the filters the engine understands for images.
+var imageFilterKeys = []string{"before", "dangling", "label", "reference", "since"}
 
 // imagesOptions are the flags of images, as typed.
 type imagesOptions struct {
@@ -48,7 +51,7 @@ const (
 // filters (and the REPOSITORY[:TAG] argument, a reference filter) and
 // reports bad ones in its own words.
 func runImages(ctx context.Context, s *Shell, o imagesOptions, args []string) error {
-	f, err := parseFilters(o.filters, nil)
+	f, err := parseFilters(o.filters, imageFilterKeys)
 	if err != nil {
 		return err
 	}

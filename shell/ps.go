@@ -89,9 +89,9 @@ func runPs(ctx context.Context, s *Shell, o psOptions) error {
 // psFilterKeys are the filters the engine understands for containers.
 var psFilterKeys = []string{"ancestor", "before", "expose", "exited", "health", "id", "is-task", "label", "name", "network", "publish", "since", "status", "volume"}
 
-// parseFilters turns repeated key=value flags into engine filters. With
-// keys, it refuses the keys the engine would reject, so the user gets the
-// list of valid ones; with none, the engine judges. A filter that is not
+// parseFilters turns repeated key=value flags into engine filters,
+// refusing the keys the engine would reject, so the user gets the list of
+// valid ones. A filter that is not
 // key=value is a usage error (status 125), as docker's flag parsing makes
 // it.
 func parseFilters(raw []string, keys []string) (map[string][]string, error) {
@@ -102,7 +102,7 @@ func parseFilters(raw []string, keys []string) (map[string][]string, error) {
 		if !ok || k == "" {
 			return nil, withStatus(StatusUsage, fmt.Errorf("bad filter %q: expected key=value", f))
 		}
-		if keys != nil && !slices.Contains(keys, k) {
+		if !slices.Contains(keys, k) {
 			return nil, fmt.Errorf("unknown filter %q: use one of %s", k, strings.Join(keys, ", "))
 		}
 		out[k] = append(out[k], v)

@@ -91,11 +91,12 @@ func Open(opts Options) (*Reader, error) {
 	}
 	r := &Reader{opts: opts, tty: t, screen: &screen{ConsoleWriter: prompt.NewStdoutWriter()}}
 	complete := func(d prompt.Document) []prompt.Suggest {
-		before := d.TextBeforeCursor()
-		if opts.Complete == nil || strings.TrimSpace(before) == "" {
+		// The lines before a `> ` prompt are part of the line: after
+		// `stop \`, an empty `> ` line offers containers.
+		line := r.pending + d.TextBeforeCursor()
+		if opts.Complete == nil || strings.TrimSpace(line) == "" {
 			return nil
 		}
-		line := r.pending + before
 		start, suggestions := opts.Complete(line)
 		return fit(line, start, suggestions, d.GetWordBeforeCursorUntilSeparator(""))
 	}
