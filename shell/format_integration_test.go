@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"slices"
 	"archive/tar"
 	"bytes"
 	"context"
@@ -11,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
