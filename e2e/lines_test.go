@@ -50,7 +50,13 @@ func TestBackslashContinuation(t *testing.T) {
 	tm.waitDockman()
 	tm.typeText(`stop \`)
 	tm.continueLine()
-	// Only the line before says that this word is a running container.
+	// Only the line before says what this word is: on the empty `> ` line
+	// the list already offers the running container, ...
+	tm.waitFor("the list on the empty continuation line to offer "+name, func(s screen) bool {
+		_, ok := suggestion(s, name)
+		return ok
+	})
+	// ... and the typed word completes to it.
 	tm.complete(typedPrefix(name), name)
 	if out := tm.submit(); len(out) == 0 || out[len(out)-1] != name {
 		t.Errorf("stop %s, continued, printed %q, want the name last", name, out)
