@@ -3,7 +3,10 @@ package manager
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
@@ -60,4 +63,30 @@ func (m *Manager) Logs(ctx context.Context, id string, opts LogsOptions, stdout,
 		return m.wrap(err)
 	}
 	return nil
+}
+
+// ErrLogsUnreadable says that a container's log driver keeps no copy the
+// engine can read back (`--log-driver none`, or a remote driver on an
+// engine without dual logging): no retry will change that.
+var ErrLogsUnreadable = errors.New("the container's log driver cannot be read back")
+
+// LogStream opens a container's log as the engine stores it, both streams,
+// every message prefixed with its timestamp, from since (inclusive, to the
+// nanosecond; the zero time: from the first line kept) and, with follow, on
+// until the container stops. The stream is the engine's own: multiplexed
+// frames for a container without a TTY, raw bytes for one with a TTY (the
+// caller knows which from Inspect). The log keeper parses it itself.
+func (m *Manager) LogStream(ctx context.Context, id string, since time.Time, follow bool) (io.ReadCloser, error) {
+	opts := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: follow, Timestamps: true}
+	if !since.IsZero() {
+		opts.Since = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
+	}
+	rc, err := m.api.ContainerLogs(ctx, id, opts)
+	if err != nil {
+		if strings.Contains(err.Error(), "does not support reading") {
+			return nil, fmt.Errorf("%w: %w", ErrLogsUnreadable, m.wrap(err))
+		}
+		return nil, m.wrap(err)
+	}
+	return rc, nil
 }
