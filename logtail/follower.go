@@ -176,6 +176,7 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote b
 	default:
 		since = resume.Add(time.Nanosecond)
 	}
+	k.log.Debug("resume", "name", c.name, "from", resume, "since", since, "window", dedup, "recent", len(t.recent), "cursor", cur.Last, "follow", follow)
 	c.mu.Lock()
 	if resume.After(c.last) {
 		c.last = resume
