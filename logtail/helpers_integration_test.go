@@ -250,3 +250,28 @@ func stopContainer(t *testing.T, c *client.Client, id string) {
 		t.Fatal(err)
 	}
 }
+
+// waitFor waits until ok holds, failing after guard.
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(guard)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// fileSize is the size of all the container's files in dir.
+func fileSize(t *testing.T, dir, id string) int64 {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, id[:12]+"+*"))
+	var total int64
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil {
+			total += st.Size()
+		}
+	}
+	return total
+}
