@@ -100,6 +100,7 @@ func (k *Keeper) follow(ctx context.Context, c *ctr, tty bool, startedAt string)
 					finished = info.State.FinishedAt
 				}
 				k.cur.update(c.id, func(cur *cursor) { cur.Drained = finished })
+				k.wrote()
 				c.setState(StateStopped, "")
 				return
 			case info.State.StartedAt != startedAt:
@@ -195,7 +196,7 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote b
 		p = newMuxParser(rc)
 	}
 
-	out := make([]byte, 0, flushAt+32<<10)
+	var out []byte // grows to flushAt only where the engine sends fast
 	var scratch []byte
 	newest := resume
 	var stamp time.Time // the stamp of the last line gathered
@@ -214,6 +215,9 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote b
 		out = out[:0]
 		wrote = true
 		now := time.Now()
+		if !c.dirty {
+			k.wrote()
+		}
 		c.last, c.dirty, c.lastWrite, c.behind = newest, true, now, now.Sub(stamp)
 		if c.state != StateFollowing {
 			c.state, c.reason = StateFollowing, ""
