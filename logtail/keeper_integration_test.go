@@ -103,14 +103,16 @@ func TestUnreadableLogDriver(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
 	defer cancel()
 	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name:   name,
-		Config: &container.Config{Image: testenv.BusyboxImage(t, c), Cmd: []string{"sh", "-c", "echo hi; sleep 3600"}, Labels: map[string]string{testenv.LabelKey: label}},
+		Name:       name,
+		Config:     &container.Config{Image: testenv.BusyboxImage(t, c), Cmd: []string{"sh", "-c", "echo hi; sleep 3600"}, Labels: map[string]string{testenv.LabelKey: label}},
 		HostConfig: &container.HostConfig{NetworkMode: "none", LogConfig: container.LogConfig{Type: "none"}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = c.ContainerRemove(context.Background(), created.ID, client.ContainerRemoveOptions{Force: true}) })
+	t.Cleanup(func() {
+		_, _ = c.ContainerRemove(context.Background(), created.ID, client.ContainerRemoveOptions{Force: true})
+	})
 	if _, err := c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
 		t.Fatal(err)
 	}
