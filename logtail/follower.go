@@ -28,8 +28,19 @@ const flushAt = 64 << 10
 // failures to write. It ends when the container is stopped and read to
 // its end, is removed, cannot be read, or the engine is gone, and then
 // queues the container for another look.
-func (k *Keeper) follow(ctx context.Context, c *ctr, tty bool, startedAt string) {
+func (k *Keeper) follow(ctx context.Context, c *ctr, tty, running bool, startedAt string) {
 	defer k.wg.Done()
+	if !running {
+		select {
+		case k.drains <- struct{}{}:
+			defer func() { <-k.drains }()
+		case <-ctx.Done():
+			c.mu.Lock()
+			c.following = false
+			c.mu.Unlock()
+			return
+		}
+	}
 	defer func() {
 		c.mu.Lock()
 		if c.file != nil {
@@ -151,6 +162,7 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote b
 	if c.file == nil {
 		lf, err := openLogFile(k.path(c.id, c.name))
 		if err != nil {
+			c.openFailed = true
 			c.mu.Unlock()
 			return false, &writeError{err}
 		}
@@ -163,7 +175,21 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote b
 	// when the files hold less (rotated away, or removed by hand).
 	t, err := readTail(path, resumeWindow)
 	if err != nil {
+		c.mu.Lock()
+		c.openFailed = true
+		c.mu.Unlock()
 		return false, &writeError{err}
+	}
+	// The file opens and reads: if that is what failed before, it works
+	// again, even for a container that writes nothing now. (A failed
+	// write is over only when a write works.)
+	c.mu.Lock()
+	openFailed := c.openFailed
+	c.openFailed = false
+	c.mu.Unlock()
+	if openFailed {
+		k.clearFailing(c.id)
+		c.setState(StateFollowing, "")
 	}
 	cur, _ := k.cur.get(c.id)
 	resume := t.last
@@ -216,7 +242,13 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote b
 			return &writeError{fmt.Errorf("write %s: %w", path, err)}
 		}
 		out = out[:0]
-		wrote = true
+		if !wrote {
+			wrote = true
+			// Writing works (again): say so now, not when the stream ends.
+			c.mu.Unlock()
+			k.clearFailing(c.id)
+			c.mu.Lock()
+		}
 		now := time.Now()
 		if !c.dirty {
 			k.wrote()

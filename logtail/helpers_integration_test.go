@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -257,6 +258,8 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	deadline := time.Now().Add(guard)
 	for !ok() {
 		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Logf("goroutines:\n%s", buf[:runtime.Stack(buf, true)])
 			t.Fatalf("never saw %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -50,6 +50,9 @@ const (
 // saved: a cursor never points past what is on disk.
 const syncEvery = time.Second
 
+// maxDrains is how many stopped containers' logs are read at once.
+const maxDrains = 4
+
 // inspectTimeout bounds an inspect: the engine's waits on the container's
 // lock, which a stuck stop can hold for long.
 const inspectTimeout = 5 * time.Second
@@ -76,6 +79,11 @@ type Keeper struct {
 	disabled error            // another process keeps this directory
 	failing  map[string]error // container ID ("" for the directory) → why its file cannot be written
 
+	// drains bounds the followers reading stopped containers at once: a
+	// host with a thousand old containers is read a few at a time at
+	// start, not with a thousand requests to the engine together.
+	drains chan struct{}
+
 	// written wakes the syncer: something was written since it last ran.
 	written chan struct{}
 
@@ -100,6 +108,7 @@ type ctr struct {
 	reason     string
 	unreadable bool
 	removed    bool
+	openFailed bool // the last failure was opening or reading back the file
 }
 
 // New returns a stopped Keeper for the engine e.
@@ -108,7 +117,7 @@ func New(e Engine, opts Options) *Keeper {
 		opts.MaxFiles = 2
 	}
 	k := &Keeper{e: e, opts: opts, log: opts.Log, ctrs: map[string]*ctr{}, failing: map[string]error{},
-		written: make(chan struct{}, 1)}
+		written: make(chan struct{}, 1), drains: make(chan struct{}, maxDrains)}
 	if k.log == nil {
 		k.log = slog.New(slog.DiscardHandler)
 	}
@@ -325,6 +334,11 @@ func (k *Keeper) reconcile(ctx context.Context, id string) error {
 	if state == nil {
 		state = &container.State{}
 	}
+	if state.Status == "removing" || state.Dead {
+		// Its log can no longer be read; the destroy event comes next.
+		c.state = StateStopped
+		return nil
+	}
 	cur, _ := k.cur.get(id)
 	if !state.Running && !state.Restarting && cur.Drained != "" && cur.Drained == state.FinishedAt {
 		c.state = StateStopped
@@ -333,7 +347,7 @@ func (k *Keeper) reconcile(ctx context.Context, id string) error {
 	tty := info.Config != nil && info.Config.Tty
 	c.following, c.state, c.reason = true, StateFollowing, ""
 	k.wg.Add(1)
-	go k.follow(k.ctx, c, tty, state.StartedAt)
+	go k.follow(k.ctx, c, tty, state.Running, state.StartedAt)
 	return nil
 }
 
