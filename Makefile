@@ -42,9 +42,9 @@ clean:
 	rm -rf bin
 
 # Remove what the tests leave on the engine: anything labelled dockman.test
-# (left by a run killed half-way) and the test image.
+# (left by a run killed half-way) and the test images.
 clean-engine:
 	-docker ps -aq -f label=dockman.test | xargs -r docker rm -f
 	-docker network ls -q -f label=dockman.test | xargs -r docker network rm
 	-docker volume ls -q -f label=dockman.test | xargs -r docker volume rm -f
-	-docker rmi dockman-test/busybox 2>/dev/null
+	-docker rmi dockman-test/busybox dockman-test/loggen 2>/dev/null
