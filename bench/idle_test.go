@@ -80,7 +80,14 @@ func measureIdle(bin, stateDir string, window time.Duration) ([2]float64, error)
 		shell.Wait()
 	}()
 	go io.Copy(io.Discard, master) // keep the pty drained
+	return beside(shell.Process.Pid, window)
+}
 
+// beside starts the floor loop, lets it and the process pid settle for 3 s
+// (dockman's first resync, inspects), and returns the clock ticks each
+// used over window: pid's first, the floor's second.
+func beside(pid int, window time.Duration) ([2]float64, error) {
+	var out [2]float64
 	self, err := os.Executable()
 	if err != nil {
 		return out, err
@@ -95,8 +102,8 @@ func measureIdle(bin, stateDir string, window time.Duration) ([2]float64, error)
 		floor.Wait()
 	}()
 
-	time.Sleep(3 * time.Second) // both past their start-up: the first resync, inspects
-	pids := []int{shell.Process.Pid, floor.Process.Pid}
+	time.Sleep(3 * time.Second) // both past their start-up
+	pids := []int{pid, floor.Process.Pid}
 	var before [2]float64
 	for i, pid := range pids {
 		if before[i], err = cpuTicks(pid); err != nil {

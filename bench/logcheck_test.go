@@ -1,0 +1,279 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// This file checks log files against what loggen wrote and what `docker
+// logs` gives: every number exactly once, in order per stream, each line
+// byte for byte as the engine serves it, timestamps included.
+
+// tsLen is the width of the engine's timestamps, 2006-01-02T15:04:05.000000000Z.
+const tsLen = 30
+
+// criOverhead is what a keeper's file line has beyond the same line from
+// `docker logs --timestamps`: "stdout F " (or "stderr F ") after the stamp.
+const criOverhead = len("stdout F ")
+
+// byStream holds a container's lines as "<timestamp> <text>", the way
+// `docker logs --timestamps` prints them, per stream ("out" or "err", the
+// word loggen puts in its text), in the order read.
+type byStream map[string][]string
+
+func (s byStream) count() int {
+	n := 0
+	for _, l := range s {
+		n += len(l)
+	}
+	return n
+}
+
+// verdict is what one check found wrong; the first few problems are kept
+// word for word.
+type verdict struct {
+	missing, dup, disorder, format, diff int
+	problems                             []string
+}
+
+func (v *verdict) addf(format string, args ...any) {
+	if len(v.problems) < 5 {
+		v.problems = append(v.problems, fmt.Sprintf(format, args...))
+	}
+}
+
+func (v *verdict) ok() bool {
+	return v.missing+v.dup+v.disorder+v.format+v.diff == 0
+}
+
+func (v *verdict) String() string {
+	return fmt.Sprintf("missing %d, duplicated %d, out of order %d, malformed %d, unlike docker's %d; first: %q",
+		v.missing, v.dup, v.disorder, v.format, v.diff, v.problems)
+}
+
+// rotatedFirst lists path's rotated files (path.N … path.1) and then path,
+// the order their lines were written in.
+func rotatedFirst(path string) []string {
+	var rotated []string
+	for i := 1; ; i++ {
+		p := path + "." + strconv.Itoa(i)
+		if _, err := os.Stat(p); err != nil {
+			break
+		}
+		rotated = append(rotated, p)
+	}
+	out := make([]string, 0, len(rotated)+1)
+	for i := len(rotated) - 1; i >= 0; i-- {
+		out = append(out, rotated[i])
+	}
+	return append(out, path)
+}
+
+// fileSize is the size of path plus its rotated files (0 when missing).
+func fileSize(path string) int64 {
+	var n int64
+	for _, p := range rotatedFirst(path) {
+		if fi, err := os.Stat(p); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+// readKept reads the keeper's files of one container strictly in the CRI
+// format (`<ts> <stdout|stderr> <F|P> <text>`), joining the pieces of a
+// long line (P lines, then an F) into one line with the first piece's
+// stamp. Malformed lines, and loggen's lines whose CRI stream is not the
+// one loggen wrote them to, count in v.format.
+func readKept(path string, v *verdict) (byStream, error) {
+	out := byStream{}
+	type pieces struct {
+		open bool
+		ts   []byte
+		text []byte
+	}
+	partial := map[string]*pieces{"stdout": {}, "stderr": {}}
+	for _, p := range rotatedFirst(path) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			v.format++
+			v.addf("%s does not end in a newline", p)
+		}
+		for line := range bytes.Lines(data) {
+			line = bytes.TrimSuffix(line, []byte("\n"))
+			ts, stream, tag, text, ok := splitCRI(line)
+			if !ok {
+				v.format++
+				v.addf("malformed line %q", clip(line))
+				continue
+			}
+			p := partial[stream]
+			if tag == 'P' {
+				if !p.open {
+					p.open, p.ts, p.text = true, ts, nil
+				}
+				p.text = append(p.text, text...)
+				continue
+			}
+			if p.open {
+				ts, text = p.ts, append(p.text, text...)
+				p.open = false
+			}
+			word := streamWord(text)
+			if word != "" && "std"+word != stream {
+				v.format++
+				v.addf("line %q in the %s stream", clip(text), stream)
+			}
+			out[word] = append(out[word], string(ts)+" "+string(text))
+		}
+	}
+	for s, p := range partial {
+		if p.open {
+			v.format++
+			v.addf("%s ends in a partial line %q", s, clip(p.text))
+		}
+	}
+	return out, nil
+}
+
+// splitCRI splits one file line into its fields.
+func splitCRI(l []byte) (ts []byte, stream string, tag byte, text []byte, ok bool) {
+	if len(l) < tsLen+len(" stdout F") || l[tsLen] != ' ' || l[tsLen-1] != 'Z' || l[10] != 'T' {
+		return nil, "", 0, nil, false
+	}
+	ts, rest := l[:tsLen], l[tsLen+1:]
+	switch {
+	case bytes.HasPrefix(rest, []byte("stdout ")):
+		stream = "stdout"
+	case bytes.HasPrefix(rest, []byte("stderr ")):
+		stream = "stderr"
+	default:
+		return nil, "", 0, nil, false
+	}
+	rest = rest[len("stdout "):]
+	if rest[0] != 'F' && rest[0] != 'P' {
+		return nil, "", 0, nil, false
+	}
+	tag = rest[0]
+	switch {
+	case len(rest) == 1:
+		text = []byte{}
+	case rest[1] == ' ':
+		text = rest[2:]
+	default:
+		return nil, "", 0, nil, false
+	}
+	return ts, stream, tag, text, true
+}
+
+// readDocker reads what `docker logs --timestamps` printed of a non-TTY
+// loggen container (both streams into one file). Lines longer than 16 KiB
+// are not supported: docker prints a stamp per piece.
+func readDocker(path string, v *verdict) (byStream, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := byStream{}
+	for line := range bytes.Lines(data) {
+		line = bytes.TrimSuffix(line, []byte("\n"))
+		if len(line) < tsLen+1 || line[tsLen] != ' ' {
+			v.format++
+			v.addf("docker logs printed %q", clip(line))
+			continue
+		}
+		w := streamWord(line[tsLen+1:])
+		out[w] = append(out[w], string(line))
+	}
+	return out, nil
+}
+
+// streamWord is the stream loggen names in a line's text ("out" or "err"),
+// else "".
+func streamWord(text []byte) string {
+	_, rest, ok := bytes.Cut(text, []byte(" "))
+	if !ok {
+		return ""
+	}
+	w, _, _ := bytes.Cut(rest, []byte(" "))
+	if s := string(w); s == "out" || s == "err" {
+		return s
+	}
+	return ""
+}
+
+// checkNumbers checks that the numbers 1..n are each there exactly once,
+// increasing within each stream.
+func checkNumbers(lines byStream, n int, v *verdict) {
+	seen := make([]uint8, n+1)
+	for stream, ls := range lines {
+		last := 0
+		for _, l := range ls {
+			f := strings.Fields(l[tsLen+1:])
+			if len(f) < 3 {
+				v.format++
+				v.addf("no number in %q", clip([]byte(l)))
+				continue
+			}
+			seq, err := strconv.Atoi(f[2])
+			if err != nil || seq < 1 || seq > n {
+				v.format++
+				v.addf("bad number in %q", clip([]byte(l)))
+				continue
+			}
+			if seen[seq] == 1 {
+				v.dup++
+				v.addf("%s: %d again", stream, seq)
+			}
+			if seen[seq] < 255 {
+				seen[seq]++
+			}
+			if seq <= last {
+				v.disorder++
+				v.addf("%s: %d after %d", stream, seq, last)
+			}
+			last = seq
+		}
+	}
+	for seq := 1; seq <= n; seq++ {
+		if seen[seq] == 0 {
+			v.missing++
+			v.addf("%d missing", seq)
+		}
+	}
+}
+
+// compareLines counts the lines of kept that differ from docker's, stream
+// by stream and position by position, lines that one has past the other's
+// end included.
+func compareLines(kept, docker byStream, v *verdict) {
+	for _, s := range []string{"out", "err", ""} {
+		k, d := kept[s], docker[s]
+		for i := range max(len(k), len(d)) {
+			switch {
+			case i >= len(k):
+				v.diff++
+				v.addf("%s: docker's line %d %q is not kept", s, i+1, clip([]byte(d[i])))
+			case i >= len(d):
+				v.diff++
+				v.addf("%s: kept line %d %q is not docker's", s, i+1, clip([]byte(k[i])))
+			case k[i] != d[i]:
+				v.diff++
+				v.addf("%s: line %d is %q, docker's %q", s, i+1, clip([]byte(k[i])), clip([]byte(d[i])))
+			}
+		}
+	}
+}
+
+func clip(b []byte) string {
+	if len(b) > 80 {
+		return string(b[:80]) + "…"
+	}
+	return string(b)
+}
