@@ -15,10 +15,12 @@ import (
 	"strings"
 	"syscall"
 
+	units "github.com/docker/go-units"
 	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/pflag"
 
+	"github.com/dockman/dockman/logtail"
 	"github.com/dockman/dockman/manager"
 	"github.com/dockman/dockman/runner"
 	"github.com/dockman/dockman/shell"
@@ -37,7 +39,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	host := fs.StringP("host", "H", "", "Docker engine address (default: $DOCKER_HOST, else "+manager.DefaultHost+")")
 	stateDir := fs.String("state-dir", defaultStateDir(), "Directory for history and other state")
-	fs.String("log-dir", "", "Directory for container log files (default: STATE-DIR/logs)")
+	logDir := fs.String("log-dir", "", "Directory for container log files (default: STATE-DIR/logs)")
+	logMaxSize := fs.String("log-max-size", "10m", "Rotate a container's log file past this size (0: never)")
+	logMaxFiles := fs.Int("log-max-files", logtail.DefaultMaxFiles, "Log files kept per container, the current one included")
+	noLogs := fs.Bool("no-logs", false, "Do not keep the containers' logs in files")
 	script := fs.StringP("command", "c", "", "Run these commands (separated by ';') and exit")
 	noColor := fs.Bool("no-color", false, "Never colour output")
 	debug := fs.Bool("debug", false, "Write more detail to the debug log (STATE-DIR/debug.log)")
@@ -64,6 +69,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "dockman: unexpected argument %q (commands go in -c '...')\n", fs.Arg(0))
 		return 2
+	}
+	maxSize, err := units.RAMInBytes(*logMaxSize)
+	if err != nil || maxSize < 0 {
+		fmt.Fprintf(stderr, "dockman: invalid --log-max-size %q: give a size such as 10m or 1g\n", *logMaxSize)
+		return 2
+	}
+	if *logMaxFiles < 2 {
+		fmt.Fprintf(stderr, "dockman: invalid --log-max-files %d: at least 2 (the current file and one rotated)\n", *logMaxFiles)
+		return 2
+	}
+	if *logDir == "" {
+		*logDir = filepath.Join(*stateDir, "logs")
 	}
 	mgr, err := manager.New(*host)
 	if err != nil {
@@ -107,6 +124,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var sh *shell.Shell
 	parts := runner.New(mgr, runner.Options{Log: logger, Notify: func(msg string) { sh.Notify(msg) }})
 	inv := parts.Inventory()
+	if !*noLogs {
+		keeper := logtail.New(mgr, logtail.Options{
+			Dir: *logDir, MaxSize: maxSize, MaxFiles: *logMaxFiles, Log: logger, Notify: parts.Notify,
+		})
+		parts.Add("logs", keeper, keeper.Handle)
+	}
 	sh = shell.New(inv.Front(), shell.Options{
 		Out: stdout, Err: stderr, ColorOut: colorOut, ColorErr: colorErr, History: history,
 		Completer: shell.NewCompleter(inv), DebugLog: logPath,

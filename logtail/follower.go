@@ -1,0 +1,288 @@
+package logtail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/dockman/dockman/internal/workqueue"
+	"github.com/dockman/dockman/manager"
+)
+
+// writeError is a failure to write a container's file: the directory or
+// the disk, not the engine.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// flushAt is how much output is gathered before it is written while the
+// engine is sending fast; when it pauses, what is gathered is written at
+// once, so tail -f sees each line as soon as the engine has sent it.
+const flushAt = 64 << 10
+
+// follow copies container c's log into its file for as long as there may
+// be more: through restarts of the container, and with backoff through
+// failures to write. It ends when the container is stopped and read to
+// its end, is removed, cannot be read, or the engine is gone, and then
+// queues the container for another look.
+func (k *Keeper) follow(ctx context.Context, c *ctr, tty bool, startedAt string) {
+	defer k.wg.Done()
+	defer func() {
+		c.mu.Lock()
+		if c.file != nil {
+			k.syncLocked(c)
+			c.file.close()
+			c.file = nil
+		}
+		c.following = false
+		c.mu.Unlock()
+		k.queue.Add(c.id)
+	}()
+	failures := 0
+	for {
+		wrote, err := k.copyLog(ctx, c, tty, true)
+		if ctx.Err() != nil {
+			return
+		}
+		if wrote {
+			failures = 0
+			k.clearFailing(c.id)
+		}
+		var werr *writeError
+		switch {
+		case errors.As(err, &werr):
+			k.log.Warn("cannot write log file", "name", c.name, "err", err)
+			k.setFailing(c.id, err)
+			c.setState(StateFailing, rootCause(err).Error())
+		case errors.Is(err, manager.ErrLogsUnreadable):
+			c.mu.Lock()
+			k.markUnreadableLocked(c, "its log driver cannot be read back")
+			c.mu.Unlock()
+			return
+		case manager.IsNotFound(err):
+			return
+		case errors.Is(err, manager.ErrUnreachable):
+			c.setState(StateFailing, "the engine is unreachable")
+			return
+		case err != nil:
+			k.log.Warn("log stream failed", "name", c.name, "err", err)
+			c.setState(StateFailing, err.Error())
+		default:
+			// The stream ended: the container stopped, restarted, or the
+			// engine went away. Inspect tells which.
+			ictx, cancel := context.WithTimeout(ctx, inspectTimeout)
+			info, _, err := k.e.Inspect(ictx, c.id)
+			cancel()
+			switch {
+			case ctx.Err() != nil:
+				return
+			case manager.IsNotFound(err):
+				return
+			case errors.Is(err, manager.ErrUnreachable):
+				c.setState(StateFailing, "the engine is unreachable")
+				return
+			case err != nil:
+				k.log.Warn("inspect after the log ended", "name", c.name, "err", err)
+			case info.State == nil || (!info.State.Running && !info.State.Restarting):
+				// The engine may end a follow before it has stored the
+				// last output of the run (a line without a newline is
+				// stored when the container's output closes): read to
+				// the end once more, now that nothing more will come.
+				if _, err := k.copyLog(ctx, c, tty, false); err != nil {
+					k.log.Warn("final read of the log", "name", c.name, "err", err)
+					break // and try again after a while
+				}
+				finished := ""
+				if info.State != nil {
+					finished = info.State.FinishedAt
+				}
+				k.cur.update(c.id, func(cur *cursor) { cur.Drained = finished })
+				c.setState(StateStopped, "")
+				return
+			case info.State.StartedAt != startedAt:
+				startedAt = info.State.StartedAt // restarted: go on at once
+				continue
+			default:
+				// Still running, same run: the engine ended the stream on
+				// its own. Go on, but not in a tight loop.
+				k.log.Debug("log stream ended while the container runs", "name", c.name)
+			}
+		}
+		failures++
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(workqueue.Backoff(failures, 100*time.Millisecond, 10*time.Second)):
+		}
+	}
+}
+
+func (c *ctr) setState(s State, reason string) {
+	c.mu.Lock()
+	c.state, c.reason = s, reason
+	c.mu.Unlock()
+}
+
+func (k *Keeper) setFailing(id string, err error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.setFailingLocked(id, err)
+}
+
+func (k *Keeper) clearFailing(id string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.clearFailingLocked(id)
+}
+
+// copyLog opens the file (if it is not open) and the engine's stream from
+// where the file ends, and copies until the stream ends (with follow, when
+// the container stops; without, at the end of what the engine holds). wrote says some
+// output reached the file.
+func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote bool, err error) {
+	c.mu.Lock()
+	if c.file == nil {
+		lf, err := openLogFile(k.path(c.id, c.name))
+		if err != nil {
+			c.mu.Unlock()
+			return false, &writeError{err}
+		}
+		c.file = lf
+	}
+	path := c.file.path
+	c.mu.Unlock()
+
+	// Where to resume: the newest line in the files, or the saved cursor
+	// when the files hold less (rotated away, or removed by hand).
+	t, err := readTail(path, resumeWindow)
+	if err != nil {
+		return false, &writeError{err}
+	}
+	cur, _ := k.cur.get(c.id)
+	resume := t.last
+	if cur.Last.After(resume) {
+		resume = cur.Last
+	}
+	var since time.Time
+	dedup := false
+	switch {
+	case resume.IsZero():
+		// Nothing written yet: all the engine holds.
+	case t.covered && resume.Equal(t.last):
+		since, dedup = resume.Add(-resumeWindow), true
+	default:
+		since = resume.Add(time.Nanosecond)
+	}
+	c.mu.Lock()
+	if resume.After(c.last) {
+		c.last = resume
+	}
+	c.mu.Unlock()
+
+	rc, err := k.e.LogStream(ctx, c.id, since, follow)
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	var p parser
+	if tty {
+		p = newTTYParser(rc)
+	} else {
+		p = newMuxParser(rc)
+	}
+
+	out := make([]byte, 0, flushAt+32<<10)
+	var scratch []byte
+	newest := resume
+	var stamp time.Time // the stamp of the last line gathered
+	flush := func() error {
+		if len(out) == 0 {
+			return nil
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if err := c.file.write(out); err != nil {
+			// The file may end in part of a line: opening it again cuts it.
+			c.file.close()
+			c.file = nil
+			return &writeError{fmt.Errorf("write %s: %w", path, err)}
+		}
+		out = out[:0]
+		wrote = true
+		now := time.Now()
+		c.last, c.dirty, c.lastWrite, c.behind = newest, true, now, now.Sub(stamp)
+		if c.state != StateFollowing {
+			c.state, c.reason = StateFollowing, ""
+		}
+		if k.opts.MaxSize > 0 && c.file.size >= k.opts.MaxSize {
+			if err := k.rotateLocked(c); err != nil {
+				return &writeError{fmt.Errorf("rotate %s: %w", path, err)}
+			}
+		}
+		return nil
+	}
+	for {
+		rec, err := p.next()
+		if err != nil {
+			if ferr := flush(); ferr != nil {
+				return wrote, ferr
+			}
+			if errors.Is(err, io.EOF) || ctx.Err() != nil {
+				return wrote, nil
+			}
+			return wrote, fmt.Errorf("read the log of %s: %w", c.name, err)
+		}
+		keep := true
+		if !since.IsZero() {
+			switch {
+			case rec.time.Before(since):
+				keep = false // never asked for
+			case !rec.time.After(resume):
+				if !dedup {
+					keep = false
+					break
+				}
+				scratch = appendLine(scratch[:0], rec.ts, rec.stream, rec.partial, rec.text)
+				if n := t.recent[string(scratch)]; n > 0 {
+					t.recent[string(scratch)] = n - 1
+					keep = false
+				}
+			case dedup && rec.time.After(resume.Add(resumeWindow)):
+				dedup, t.recent = false, nil // past any line written before
+			}
+		}
+		if keep {
+			out = appendLine(out, rec.ts, rec.stream, rec.partial, rec.text)
+			stamp = rec.time
+			if rec.time.After(newest) {
+				newest = rec.time
+			}
+		}
+		if len(out) >= flushAt || (len(out) > 0 && p.buffered() == 0) {
+			if err := flush(); err != nil {
+				return wrote, err
+			}
+		}
+	}
+}
+
+// rotateLocked rotates c's file once it is full. The cursor is saved
+// first, so that it never needs a line from a file that has moved. Call
+// with c.mu held.
+func (k *Keeper) rotateLocked(c *ctr) error {
+	k.syncLocked(c)
+	if err := k.cur.save(); err != nil {
+		return err
+	}
+	if err := c.file.rotate(k.opts.MaxFiles); err != nil {
+		if c.file.f == nil {
+			c.file = nil
+		}
+		return err
+	}
+	k.log.Debug("log file rotated", "file", c.file.path)
+	return nil
+}
