@@ -69,10 +69,15 @@ type keeper struct {
 }
 
 // startKeeper starts dockman with --log-dir dir on a pty and returns once
-// its prompt is drawn. A cleanup stops it, if stop was not called.
+// its prompt is drawn; with dir "", it starts dockman with --no-logs. A
+// cleanup stops it, if stop was not called.
 func startKeeper(b *testing.B, bin, dir string) *keeper {
 	b.Helper()
-	cmd, master, err := startOnPTY(bin, b.TempDir(), append([]string{"--log-dir", dir}, logFlags()...)...)
+	args := append([]string{"--log-dir", dir}, logFlags()...)
+	if dir == "" {
+		args = []string{"--no-logs"}
+	}
+	cmd, master, err := startOnPTY(bin, b.TempDir(), args...)
 	if err != nil {
 		b.Fatalf("starting dockman: %v", err)
 	}
@@ -135,6 +140,26 @@ func dockerdPID() int {
 	return pid
 }
 
+// syscalls reads the read and write system calls a process has made so
+// far, from /proc/<pid>/io.
+func syscalls(pid int) (reads, writes float64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for l := range strings.Lines(string(b)) {
+		k, v, _ := strings.Cut(strings.TrimSpace(l), ": ")
+		n, _ := strconv.ParseFloat(v, 64)
+		switch k {
+		case "syscr":
+			reads = n
+		case "syscw":
+			writes = n
+		}
+	}
+	return reads, writes
+}
+
 // memKB reads a field such as VmRSS from /proc/<pid>/status, in kB.
 func memKB(pid int, field string) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -151,6 +176,31 @@ func memKB(pid int, field string) float64 {
 		}
 	}
 	return 0
+}
+
+// othersRunning counts the running containers not labelled with this
+// benchmark's label: dockman keeps their logs too, so its figures include
+// them. The count is logged as a warning when it is not zero.
+func othersRunning(b *testing.B, c *client.Client, label string) int {
+	b.Helper()
+	list, err := c.ContainerList(context.Background(), client.ContainerListOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	var names []string
+	for _, ctr := range list.Items {
+		if ctr.Labels[testenv.LabelKey] != label {
+			n++
+			if len(names) < 5 {
+				names = append(names, strings.Join(ctr.Names, ","))
+			}
+		}
+	}
+	if n > 0 {
+		b.Logf("WARNING: %d other containers run on the engine (%s): dockman keeps their logs too, and they share the CPU", n, strings.Join(names, " "))
+	}
+	return n
 }
 
 // createParallel creates n containers, 8 at a time, from the options mk
@@ -320,7 +370,7 @@ func BenchmarkLogs50x2000(b *testing.B) {
 	startup := cliStartup(b, c, img, label)
 	dockerd := dockerdPID()
 
-	var keptCPU, cliCPU, engineCPU, total, lag float64
+	var keptCPU, cliCPU, engineCPU, total, lag, reads, writes float64
 	for b.Loop() {
 		_, label := testenv.Label(b, c)
 		names := make([]string, n)
@@ -331,7 +381,9 @@ func BenchmarkLogs50x2000(b *testing.B) {
 		})
 		k := startKeeper(b, bin, b.TempDir())
 		time.Sleep(2 * time.Second) // past its start-up: the first resync, inspects
+		othersRunning(b, c, label)
 		cpu0, engine0 := cpuSeconds(k.pid()), cpuSeconds(dockerd)
+		r0, w0 := syscalls(k.pid())
 
 		base := b.TempDir()
 		clis := make([]*exec.Cmd, n)
@@ -366,6 +418,8 @@ func BenchmarkLogs50x2000(b *testing.B) {
 		}
 		keptDone := waitGrown(paths, want, 100*time.Millisecond, 30*time.Second)
 		cpu1, engine1 := cpuSeconds(k.pid()), cpuSeconds(dockerd)
+		r1, w1 := syscalls(k.pid())
+		othersRunning(b, c, label)
 		if keptDone.IsZero() {
 			b.Errorf("dockman's files stopped growing short of docker's output")
 			keptDone = time.Now()
@@ -384,8 +438,10 @@ func BenchmarkLogs50x2000(b *testing.B) {
 				b.Errorf("%s: dockman's file: %v", names[i], v)
 			}
 		}
-		b.Logf("%d containers x %d lines: dockman %.2f CPU-s, %d files off; docker logs -f x%d %.2f CPU-s (start-up %.3f s each); dockerd %.2f CPU-s; dockman done %.1f s after the CLIs; dockman %s",
-			n, lines, cpu1-cpu0, bad, n, cli, startup, engine1-engine0, keptDone.Sub(cliDone).Seconds(), k.stopped)
+		b.Logf("%d containers x %d lines: dockman %.2f CPU-s, %.0f reads and %.0f writes (system calls), %d files off; docker logs -f x%d %.2f CPU-s (start-up %.3f s each); dockerd %.2f CPU-s; dockman done %.1f s after the CLIs; dockman %s",
+			n, lines, cpu1-cpu0, r1-r0, w1-w0, bad, n, cli, startup, engine1-engine0, keptDone.Sub(cliDone).Seconds(), k.stopped)
+		reads += r1 - r0
+		writes += w1 - w0
 		keptCPU += cpu1 - cpu0
 		cliCPU += cli
 		engineCPU += engine1 - engine0
@@ -403,6 +459,8 @@ func BenchmarkLogs50x2000(b *testing.B) {
 		b.ReportMetric(perLine(engineCPU), "dockerd-ns/line")
 	}
 	b.ReportMetric(lag/float64(b.N), "dockman-lag-s")
+	b.ReportMetric(reads/total, "dockman-reads/line")
+	b.ReportMetric(writes/total, "dockman-writes/line")
 	b.Logf("CPU per line: dockman %.0f ns, docker logs -f %.0f ns (%.0f ns without its start-up), ratio %.2f (target <= 0.5); dockerd %.0f ns for all (writing the logs and serving both)",
 		perLine(keptCPU), perLine(cliCPU), perLine(cliCPU-startup*float64(n*b.N)), keptCPU/cliCPU, perLine(engineCPU))
 }
@@ -440,6 +498,7 @@ func BenchmarkLogsFastOne(b *testing.B) {
 			b.Fatal(err)
 		}
 
+		othersRunning(b, c, label)
 		base := filepath.Join(b.TempDir(), name)
 		start := time.Now()
 		cmd, f, err := dockerLogs(id, base, false)
@@ -594,7 +653,8 @@ func followLive(b *testing.B, c *client.Client, bin, img, label string, lines in
 // one line) and measures, once its log dir holds their 200 files, its
 // resident memory (target: at most 60 MB) and its CPU over a 30 s window
 // (IDLE_SECONDS) beside the 10 ms sleep-loop floor of BenchmarkIdleCPU
-// (target: near the floor).
+// (target: near the floor), and beside a dockman started with --no-logs
+// at the same time, which shows what the keeper adds.
 func BenchmarkLogsIdle200(b *testing.B) {
 	c := testenv.Client(b)
 	n := envInt("LOGS_IDLE", 200)
@@ -620,8 +680,9 @@ func BenchmarkLogsIdle200(b *testing.B) {
 		}
 	}
 
-	var rss, hwm, ticks, floor, ready float64
+	var rss, hwm, ticks, floor, ready, bareRSS, bareTicks float64
 	for b.Loop() {
+		bare := startKeeper(b, bin, "")
 		start := time.Now()
 		k := startKeeper(b, bin, b.TempDir())
 		paths, want := make([]string, n), make([]int64, n)
@@ -638,12 +699,16 @@ func BenchmarkLogsIdle200(b *testing.B) {
 			}
 			b.Fatalf("dockman wrote %d of the %d files", have, n)
 		}
-		t, err := beside(k.pid(), idleWindow())
+		othersRunning(b, c, label)
+		t, err := beside(idleWindow(), k.pid(), bare.pid())
 		if err != nil {
 			b.Fatal(err)
 		}
+		othersRunning(b, c, label)
 		r, h := memKB(k.pid(), "VmRSS")/1024, memKB(k.pid(), "VmHWM")/1024
+		br := memKB(bare.pid(), "VmRSS") / 1024
 		k.stop()
+		bare.stop()
 		off := 0
 		for _, p := range paths {
 			v := &verdict{}
@@ -655,12 +720,14 @@ func BenchmarkLogsIdle200(b *testing.B) {
 				}
 			}
 		}
-		b.Logf("%d idle containers: files complete %.2f s after exec; then over %s: dockman %.0f ticks, floor %.0f; VmRSS %.1f MB (peak %.1f); %d files off; dockman %s",
-			n, done.Sub(start).Seconds(), idleWindow(), t[0], t[1], r, h, off, k.stopped)
+		b.Logf("%d idle containers: files complete %.2f s after exec; then over %s: dockman %.0f ticks, with --no-logs %.0f, floor %.0f; VmRSS %.1f MB (peak %.1f), with --no-logs %.1f MB; %d files off; dockman %s",
+			n, done.Sub(start).Seconds(), idleWindow(), t[0], t[1], t[2], r, h, br, off, k.stopped)
 		rss += r
 		hwm += h
+		bareRSS += br
 		ticks += t[0]
-		floor += t[1]
+		bareTicks += t[1]
+		floor += t[2]
 		ready += done.Sub(start).Seconds()
 	}
 	nb := float64(b.N)
@@ -672,6 +739,8 @@ func BenchmarkLogsIdle200(b *testing.B) {
 		b.ReportMetric(ticks/floor, "dockman/floor")
 	}
 	b.ReportMetric(ready/nb, "files-ready-s")
-	b.Logf("%d idle containers: VmRSS %.1f MB (target <= 60), CPU %.0f ticks beside the floor's %.0f over %s (ratio %.2f, target near 1)",
-		n, rss/nb, ticks/nb, floor/nb, idleWindow(), ticks/floor)
+	b.ReportMetric(bareRSS/nb, "no-logs-rss-MB")
+	b.ReportMetric(bareTicks/nb, "no-logs-ticks")
+	b.Logf("%d idle containers: VmRSS %.1f MB (target <= 60; %.1f MB with --no-logs), CPU %.0f ticks beside the floor's %.0f over %s (ratio %.2f, target near 1; %.0f ticks with --no-logs)",
+		n, rss/nb, bareRSS/nb, ticks/nb, floor/nb, idleWindow(), ticks/floor, bareTicks/nb)
 }
