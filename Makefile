@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/dockman
 
-.PHONY: build run test test-short bench bench-logs fuzz lint clean clean-engine
+.PHONY: build run test test-short fault-test bench bench-logs fuzz lint clean clean-engine
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -16,6 +16,11 @@ run: build
 # skip without one, and fail without one when CI is set).
 test:
 	$(GO) test -race -count=1 ./...
+
+# Tests that stop and start dockerd itself (root; the engine must have been
+# started by hand or by .ci/run): run on their own, after `make test`.
+fault-test:
+	$(GO) test -race -count=1 -tags faulttest -run Fault -v ./logtail/
 
 # Only the tests that need no engine.
 test-short:

@@ -101,7 +101,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if fs.Changed("command") {
 			in = strings.NewReader(*script)
 		}
-		sh := shell.New(mgr, shell.Options{Out: stdout, Err: stderr, ColorOut: colorOut, ColorErr: colorErr})
+		sh := shell.New(mgr, shell.Options{Out: stdout, Err: stderr, ColorOut: colorOut, ColorErr: colorErr,
+			LogFiles: func() ([]logtail.FileStatus, error) { return logtail.ReadDir(*logDir) }})
 		return runScript(sh, in, stderr)
 	}
 
@@ -124,15 +125,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var sh *shell.Shell
 	parts := runner.New(mgr, runner.Options{Log: logger, Notify: func(msg string) { sh.Notify(msg) }})
 	inv := parts.Inventory()
+	// logfiles and tail read the keeper's memory (Tab may call it too);
+	// without a keeper, what the directory holds.
+	logFiles := func() ([]logtail.FileStatus, error) { return logtail.ReadDir(*logDir) }
 	if !*noLogs {
 		keeper := logtail.New(mgr, logtail.Options{
 			Dir: *logDir, MaxSize: maxSize, MaxFiles: *logMaxFiles, Log: logger, Notify: parts.Notify,
 		})
 		parts.Add("logs", keeper, keeper.Handle)
+		logFiles = func() ([]logtail.FileStatus, error) { return keeper.Files(), nil }
 	}
 	sh = shell.New(inv.Front(), shell.Options{
 		Out: stdout, Err: stderr, ColorOut: colorOut, ColorErr: colorErr, History: history,
-		Completer: shell.NewCompleter(inv), DebugLog: logPath,
+		Completer: shell.NewCompleter(inv), DebugLog: logPath, LogFiles: logFiles,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

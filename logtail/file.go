@@ -147,8 +147,8 @@ type tail struct {
 	// recent counts the lines stamped within window of last, as written:
 	// the engine may send them again on resume, and only these are dropped.
 	recent map[string]int
-	// covered says the lines read reach back past last-window, so recent
-	// holds every line of that window that was written.
+	// covered says recent holds every line of the window that was
+	// written: always, now that every file is read back far enough.
 	covered bool
 }
 
@@ -160,21 +160,23 @@ type tail struct {
 // window that were written already are recognised and skipped.
 const resumeWindow = time.Second
 
-// readTail reads back from the end of path, and of path.1 when path does
-// not reach far enough, the lines stamped within window of the newest.
+// readTail reads back from the end of path, and on into the rotated files
+// while they do not reach far enough, the lines stamped within window of
+// the newest.
 func readTail(path string, window time.Duration) (tail, error) {
 	t := tail{recent: map[string]int{}}
 	var lines []Line
 	var raws []string
 	stop := false
-	for i, p := range []string{path, rotated(path, 1)} {
+	for i := 0; !stop; i++ {
+		p := path
+		if i > 0 {
+			p = rotated(path, i)
+		}
 		err := eachLineBackward(p, func(b []byte) bool {
 			l, err := ParseLine(b)
 			if err != nil {
 				return true
-			}
-			if t.last.IsZero() {
-				t.last = l.Time
 			}
 			if l.Time.After(t.last) {
 				t.last = l.Time
@@ -191,20 +193,16 @@ func readTail(path string, window time.Duration) (tail, error) {
 		})
 		if errors.Is(err, os.ErrNotExist) {
 			if i == 0 {
-				continue
+				continue // rotated away just before a crash
 			}
-			// No older file: the files hold everything from the start.
-			stop = true
+			// No older file: the lines read are all there are.
 			break
 		}
 		if err != nil {
 			return tail{}, err
 		}
-		if stop {
-			break
-		}
 	}
-	t.covered = stop || t.last.IsZero()
+	t.covered = true
 	for i, l := range lines {
 		if !l.Time.Before(t.last.Add(-window)) {
 			t.recent[raws[i]]++

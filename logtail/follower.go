@@ -100,6 +100,7 @@ func (k *Keeper) follow(ctx context.Context, c *ctr, tty bool, startedAt string)
 					finished = info.State.FinishedAt
 				}
 				k.cur.update(c.id, func(cur *cursor) { cur.Drained = finished })
+				k.wrote()
 				c.setState(StateStopped, "")
 				return
 			case info.State.StartedAt != startedAt:
@@ -176,6 +177,7 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote b
 	default:
 		since = resume.Add(time.Nanosecond)
 	}
+	k.log.Debug("resume", "name", c.name, "from", resume, "since", since, "window", dedup, "recent", len(t.recent), "cursor", cur.Last, "follow", follow)
 	c.mu.Lock()
 	if resume.After(c.last) {
 		c.last = resume
@@ -194,7 +196,7 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote b
 		p = newMuxParser(rc)
 	}
 
-	out := make([]byte, 0, flushAt+32<<10)
+	var out []byte // grows to flushAt only where the engine sends fast
 	var scratch []byte
 	newest := resume
 	var stamp time.Time // the stamp of the last line gathered
@@ -213,6 +215,9 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote b
 		out = out[:0]
 		wrote = true
 		now := time.Now()
+		if !c.dirty {
+			k.wrote()
+		}
 		c.last, c.dirty, c.lastWrite, c.behind = newest, true, now, now.Sub(stamp)
 		if c.state != StateFollowing {
 			c.state, c.reason = StateFollowing, ""

@@ -110,11 +110,12 @@ func engineStreams(t *testing.T, c *client.Client, id string, tty bool) (stdout,
 func fileStreams(t *testing.T, path string, tty bool) (stdout, stderr []byte) {
 	t.Helper()
 	var paths []string
-	for i := 50; i >= 1; i-- {
+	for i := 1; ; i++ {
 		p := path + "." + strconv.Itoa(i)
-		if _, err := os.Stat(p); err == nil {
-			paths = append(paths, p)
+		if _, err := os.Stat(p); err != nil {
+			break
 		}
+		paths = append([]string{p}, paths...)
 	}
 	paths = append(paths, path)
 	var out, errb bytes.Buffer
@@ -151,7 +152,6 @@ func fileStreams(t *testing.T, path string, tty bool) (stdout, stderr []byte) {
 	}
 	return out.Bytes(), errb.Bytes()
 }
-
 
 // filePath is the current log file of container id in dir (found by ID:
 // the name may change).
@@ -239,4 +239,39 @@ func runTTY(t *testing.T, c *client.Client, label, name string, cmd ...string) s
 		t.Fatal(err)
 	}
 	return created.ID
+}
+
+func stopContainer(t *testing.T, c *client.Client, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	timeout := 10
+	if _, err := c.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &timeout}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor waits until ok holds, failing after guard.
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(guard)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// fileSize is the size of all the container's files in dir.
+func fileSize(t *testing.T, dir, id string) int64 {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, id[:12]+"+*"))
+	var total int64
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil {
+			total += st.Size()
+		}
+	}
+	return total
 }

@@ -76,6 +76,9 @@ type Keeper struct {
 	disabled error            // another process keeps this directory
 	failing  map[string]error // container ID ("" for the directory) → why its file cannot be written
 
+	// written wakes the syncer: something was written since it last ran.
+	written chan struct{}
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -104,7 +107,8 @@ func New(e Engine, opts Options) *Keeper {
 	if opts.MaxFiles < 2 {
 		opts.MaxFiles = 2
 	}
-	k := &Keeper{e: e, opts: opts, log: opts.Log, ctrs: map[string]*ctr{}, failing: map[string]error{}}
+	k := &Keeper{e: e, opts: opts, log: opts.Log, ctrs: map[string]*ctr{}, failing: map[string]error{},
+		written: make(chan struct{}, 1)}
 	if k.log == nil {
 		k.log = slog.New(slog.DiscardHandler)
 	}
@@ -351,6 +355,7 @@ func (k *Keeper) gone(id string) {
 	}
 	c.removed, c.state, c.reason = true, StateRemoved, ""
 	k.cur.update(id, func(cur *cursor) { cur.Removed = true })
+	k.wrote()
 	k.log.Debug("container removed: log kept", "id", shortID(id), "name", c.name)
 }
 
@@ -374,6 +379,7 @@ func (k *Keeper) setName(c *ctr, name string) error {
 	}
 	c.name = name
 	k.cur.update(c.id, func(cur *cursor) { cur.Name = name })
+	k.wrote()
 	return nil
 }
 
@@ -418,16 +424,24 @@ func rootCause(err error) error {
 	}
 }
 
-// syncLoop makes what was written durable every syncEvery: each file
-// written to is synced, then its cursor moves up to what it holds, then
-// the cursors are saved.
+// syncLoop makes what was written durable, syncEvery after something was
+// written (so that one sync covers a second of lines, and nothing wakes
+// while no container writes): each file written to is synced, then its
+// cursor moves up to what it holds, then the cursors are saved.
 func (k *Keeper) syncLoop(ctx context.Context) {
 	defer k.wg.Done()
-	t := time.NewTicker(syncEvery)
-	defer t.Stop()
+	t := time.NewTimer(syncEvery)
+	t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-k.written:
+		}
+		t.Reset(syncEvery)
+		select {
+		case <-ctx.Done():
+			t.Stop()
 			return
 		case <-t.C:
 		}
@@ -444,8 +458,17 @@ func (k *Keeper) syncLoop(ctx context.Context) {
 		if cur != nil {
 			if err := cur.save(); err != nil {
 				k.log.Warn("save cursors", "err", err)
+				k.wrote() // try again
 			}
 		}
+	}
+}
+
+// wrote tells the syncer there is something to sync. It never blocks.
+func (k *Keeper) wrote() {
+	select {
+	case k.written <- struct{}{}:
+	default:
 	}
 }
 

@@ -29,9 +29,11 @@ type parser interface {
 	buffered() int
 }
 
-// readBufSize holds several of the engine's largest frames (16 KiB of text
-// plus a timestamp), so frames are parsed where they lie in the buffer.
-const readBufSize = 64 << 10
+// readBufSize holds the engine's largest frame (16 KiB of text plus a
+// timestamp) with room to spare, so frames are parsed where they lie in
+// the buffer. Every follower holds one, idle or not: 200 followers hold
+// 6 MiB.
+const readBufSize = 32 << 10
 
 // muxParser reads the multiplexed stream of a container without a TTY:
 // frames of an 8-byte header (stream, 0, 0, 0, big-endian size) and a
@@ -139,7 +141,7 @@ type ttyParser struct {
 }
 
 func newTTYParser(r io.Reader) *ttyParser {
-	return &ttyParser{r: r, buf: make([]byte, readBufSize)}
+	return &ttyParser{r: r, buf: make([]byte, 16<<10)}
 }
 
 func (p *ttyParser) buffered() int { return p.end - p.off }

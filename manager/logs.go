@@ -83,10 +83,22 @@ func (m *Manager) LogStream(ctx context.Context, id string, since time.Time, fol
 	}
 	rc, err := m.api.ContainerLogs(ctx, id, opts)
 	if err != nil {
-		if strings.Contains(err.Error(), "does not support reading") {
+		switch msg := err.Error(); {
+		case strings.Contains(msg, "does not support reading"):
 			return nil, fmt.Errorf("%w: %w", ErrLogsUnreadable, m.wrap(err))
+		case strings.Contains(msg, "dead or marked for removal"):
+			// Being removed: as good as gone, and IsNotFound says so.
+			return nil, goneError{m.wrap(err)}
 		}
 		return nil, m.wrap(err)
 	}
 	return rc, nil
 }
+
+// goneError is a container the engine is removing: its log can no longer
+// be read, and it will not come back.
+type goneError struct{ err error }
+
+func (e goneError) Error() string { return e.err.Error() }
+func (e goneError) Unwrap() error { return e.err }
+func (goneError) NotFound()       {}

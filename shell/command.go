@@ -22,6 +22,7 @@ const (
 	ArgStoppedContainer         // stopped containers (start)
 	ArgImage                    // an image, then free words (run)
 	ArgCommand                  // a command name (help)
+	ArgLogFile                  // a container with a log file, removed ones too (tail)
 )
 
 // Command is one entry of the command table. The table feeds dispatch, help
@@ -56,6 +57,8 @@ var commands = []*Command{
 	restartCommand,
 	rmCommand,
 	logsCommand,
+	tailCommand,
+	logfilesCommand,
 	inspectCommand,
 	historyCommand,
 	helpCommand,

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/spf13/pflag"
 
+	"github.com/dockman/dockman/logtail"
 	"github.com/dockman/dockman/manager"
 )
 
@@ -135,24 +137,66 @@ func (c *Completer) argSuggestions(cmd *Command, positional int) []prompt.Sugges
 		if cmd.MaxArgs < 0 || positional < cmd.MaxArgs {
 			return c.containerSuggestions(nil)
 		}
+	case ArgLogFile:
+		if positional == 0 {
+			return c.logFileSuggestions()
+		}
 	}
 	return nil
+}
+
+// logFileSuggestions offers the containers known, as containerSuggestions
+// does, then the names and short IDs of the log files of containers no
+// longer known (removed ones, whose files are kept).
+func (c *Completer) logFileSuggestions() []prompt.Suggest {
+	names, ids := c.containerNamesAndIDs(nil)
+	var files []logtail.FileStatus
+	if c.logFiles != nil {
+		files, _ = c.logFiles() // none offered when it fails: Tab says nothing of errors
+	}
+	knownID, knownName := map[string]bool{}, map[string]bool{}
+	for _, cc := range c.src.KnownContainers() {
+		knownID[cc.ID] = true
+		knownName[manager.Name(cc)] = true
+	}
+	var gone []logtail.FileStatus
+	for _, f := range files {
+		if !knownID[f.ID] {
+			gone = append(gone, f)
+		}
+	}
+	slices.SortFunc(gone, func(a, b logtail.FileStatus) int { return strings.Compare(a.Name, b.Name) })
+	var goneNames, goneIDs []prompt.Suggest
+	for i, f := range gone {
+		if !knownName[f.Name] && (i == 0 || f.Name != gone[i-1].Name) {
+			goneNames = append(goneNames, prompt.Suggest{Text: f.Name, Description: string(f.State) + " · log file"})
+		}
+		goneIDs = append(goneIDs, prompt.Suggest{Text: manager.ShortID(f.ID), Description: f.Name + " · log file"})
+	}
+	// Names first, then IDs, as for the containers.
+	return slices.Concat(names, goneNames, ids, goneIDs)
 }
 
 // containerSuggestions offers names (described by image and state) and,
 // after them, short IDs, so typing either completes.
 func (c *Completer) containerSuggestions(keep func(container.ContainerState) bool) []prompt.Suggest {
+	names, ids := c.containerNamesAndIDs(keep)
+	return append(names, ids...)
+}
+
+// containerNamesAndIDs returns the two parts of containerSuggestions.
+func (c *Completer) containerNamesAndIDs(keep func(container.ContainerState) bool) (names, ids []prompt.Suggest) {
 	list := c.containers(keep)
-	out := make([]prompt.Suggest, 0, 2*len(list))
+	names = make([]prompt.Suggest, 0, 2*len(list))
 	for _, cc := range list {
 		if cc.Name != "" {
-			out = append(out, prompt.Suggest{Text: cc.Name, Description: describe(cc)})
+			names = append(names, prompt.Suggest{Text: cc.Name, Description: describe(cc)})
 		}
 	}
 	for _, cc := range list {
-		out = append(out, prompt.Suggest{Text: manager.ShortID(cc.ID), Description: cc.Name})
+		ids = append(ids, prompt.Suggest{Text: manager.ShortID(cc.ID), Description: cc.Name})
 	}
-	return out
+	return names, ids
 }
 
 func describe(cc knownContainer) string {

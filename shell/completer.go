@@ -7,6 +7,7 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 
+	"github.com/dockman/dockman/logtail"
 	"github.com/dockman/dockman/manager"
 )
 
@@ -17,6 +18,9 @@ import (
 // itself has nothing to keep up to date.
 type Completer struct {
 	src CompletionSource
+	// logFiles is the Shell's Options.LogFiles (nil: none), set by New:
+	// the log files of removed containers are offered to tail.
+	logFiles func() ([]logtail.FileStatus, error)
 }
 
 // CompletionSource is what the Completer reads names from. It must answer

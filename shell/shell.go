@@ -19,6 +19,7 @@ import (
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/volume"
 
+	"github.com/dockman/dockman/logtail"
 	"github.com/dockman/dockman/manager"
 )
 
@@ -62,6 +63,13 @@ type Options struct {
 	// DebugLog is the path of the debug log, named when notices are too
 	// many to show.
 	DebugLog string
+	// LogFiles, when set, returns the status of every container's log
+	// file (the keeper's Files, or logtail.ReadDir in script mode): what
+	// logfiles lists and tail finds containers in. Nil means no log
+	// directory, which both commands say. The Completer, when set, is
+	// handed it too, to offer tail the names of removed containers: it
+	// must then answer from memory, as every completion source does.
+	LogFiles func() ([]logtail.FileStatus, error)
 }
 
 // Shell executes dockman commands. One Shell serves one session; Execute is
@@ -82,10 +90,15 @@ type Shell struct {
 	// exitStatus is the N of `exit N`, nil when not given.
 	exitStatus *int
 	signal     os.Signal // the signal that ended an interactive session
+	// logFiles is Options.LogFiles; see listLogFiles.
+	logFiles func() ([]logtail.FileStatus, error)
 }
 
 // New returns a Shell that runs commands against eng.
 func New(eng Engine, opts Options) *Shell {
+	if opts.Completer != nil {
+		opts.Completer.logFiles = opts.LogFiles
+	}
 	return &Shell{
 		eng:      eng,
 		out:      opts.Out,
@@ -95,6 +108,7 @@ func New(eng Engine, opts Options) *Shell {
 		history:  opts.History,
 		complete: opts.Completer,
 		debugLog: opts.DebugLog,
+		logFiles: opts.LogFiles,
 	}
 }
 
