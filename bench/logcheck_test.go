@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // This file checks log files against what loggen wrote and what `docker
@@ -276,4 +279,71 @@ func clip(b []byte) string {
 		return string(b[:80]) + "…"
 	}
 	return string(b)
+}
+
+// TestChecker makes sure the checks the log benchmarks rely on catch what
+// they claim to: a lost, a repeated, a reordered, a malformed and an
+// altered line, and join the pieces of a long line.
+func TestChecker(t *testing.T) {
+	const ts1, ts2, ts3 = "2026-11-22T10:00:00.000000001Z", "2026-11-22T10:00:00.000000002Z", "2026-11-22T10:00:00.000000003Z"
+	docker := ts1 + " a out 1\n" + ts2 + " a err 2\n" + ts3 + " a out 3\n"
+	good := ts1 + " stdout F a out 1\n" + ts2 + " stderr F a err 2\n" + ts3 + " stdout F a out 3\n"
+	tests := []struct {
+		name, kept string
+		want       verdict
+	}{
+		{"good", good, verdict{}},
+		{"pieces joined", ts1 + " stdout P a o\n" + ts1 + " stdout P ut \n" + ts1 + " stdout F 1\n" + ts2 + " stderr F a err 2\n" + ts3 + " stdout F a out 3\n", verdict{}},
+		{"lost", ts1 + " stdout F a out 1\n" + ts3 + " stdout F a out 3\n", verdict{missing: 1, diff: 1}},
+		{"repeated", good + ts3 + " stdout F a out 3\n", verdict{dup: 1, disorder: 1, diff: 1}},
+		{"reordered", ts3 + " stdout F a out 3\n" + ts2 + " stderr F a err 2\n" + ts1 + " stdout F a out 1\n", verdict{disorder: 1, diff: 2}},
+		{"wrong stream", ts1 + " stdout F a out 1\n" + ts2 + " stdout F a err 2\n" + ts3 + " stdout F a out 3\n", verdict{format: 1}},
+		{"malformed", good + "2026-11-22 junk\n", verdict{format: 1}},
+		{"altered stamp", ts1 + " stdout F a out 1\n" + ts3 + " stderr F a err 2\n" + ts3 + " stdout F a out 3\n", verdict{diff: 1}},
+		{"no last newline", strings.TrimSuffix(good, "\n"), verdict{format: 1}},
+		{"partial at the end", good + ts3 + " stdout P a out\n", verdict{format: 1}},
+	}
+	dir := t.TempDir()
+	dpath := filepath.Join(dir, "docker")
+	if err := os.WriteFile(dpath, []byte(docker), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kpath := filepath.Join(t.TempDir(), "kept.log")
+			if err := os.WriteFile(kpath, []byte(tt.kept), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			v, n, err := checkAgainstDocker(kpath, dpath, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != 3 {
+				t.Errorf("docker gave %d lines, want 3", n)
+			}
+			got := [5]int{v.missing, v.dup, v.disorder, v.format, v.diff}
+			want := [5]int{tt.want.missing, tt.want.dup, tt.want.disorder, tt.want.format, tt.want.diff}
+			if got != want {
+				t.Errorf("verdict %v, want %+v", v, tt.want)
+			}
+		})
+	}
+}
+
+func TestRotatedFirst(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "x.log")
+	for _, name := range []string{"x.log", "x.log.1", "x.log.2"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(name+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := rotatedFirst(p)
+	want := []string{p + ".2", p + ".1", p}
+	if !slices.Equal(got, want) {
+		t.Errorf("rotatedFirst = %q, want %q", got, want)
+	}
+	if n := fileSize(p); n != int64(len("x.log\nx.log.1\nx.log.2\n")) {
+		t.Errorf("fileSize = %d", n)
+	}
 }

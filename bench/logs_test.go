@@ -32,7 +32,10 @@ import (
 //
 // DOCKMAN_BENCH_BIN measures another dockman build; DOCKMAN_BENCH_LOG_FLAGS
 // replaces the keeper flags given besides --log-dir (default: no rotation,
-// so that every line stays in the one file checked).
+// so that every line stays in the one file checked). dockman keeps the logs
+// of every container on the engine: other tests running on it skew the
+// figures (a warning says so). DOCKER_HOST may point at an engine of the
+// benchmark's own, and DOCKMAN_BENCH_DOCKERD_PID at its process.
 
 // envInt reads a size from the environment, else def.
 func envInt(name string, def int) int {
@@ -126,8 +129,12 @@ func cpuSeconds(pid int) float64 {
 	return t / 100 // USER_HZ is 100 on Linux
 }
 
-// dockerdPID is the engine's process when it runs on this host, else 0.
+// dockerdPID is the engine's process: DOCKMAN_BENCH_DOCKERD_PID, else the
+// one dockerd running on this host, else 0 (not reported).
 func dockerdPID() int {
+	if pid, err := strconv.Atoi(os.Getenv("DOCKMAN_BENCH_DOCKERD_PID")); err == nil {
+		return pid
+	}
 	out, err := exec.Command("pidof", "dockerd").Output()
 	if err != nil {
 		return 0
@@ -138,6 +145,25 @@ func dockerdPID() int {
 	}
 	pid, _ := strconv.Atoi(f[0])
 	return pid
+}
+
+// quiet waits until process pid has used no CPU for 1.5 s (60 s at most):
+// what it still does after its files are complete (a last read of each
+// stopped container's log) counts too. It returns its CPU seconds by then,
+// and its peak resident memory in MB.
+func quiet(pid int) (cpu, peakMB float64) {
+	last, still := cpuSeconds(pid), 0
+	for deadline := time.Now().Add(60 * time.Second); still < 3 && time.Now().Before(deadline); {
+		time.Sleep(500 * time.Millisecond)
+		now := cpuSeconds(pid)
+		if now == last {
+			still++
+		} else {
+			still = 0
+		}
+		last = now
+	}
+	return last, memKB(pid, "VmHWM") / 1024
 }
 
 // syscalls reads the read and write system calls a process has made so
@@ -370,7 +396,7 @@ func BenchmarkLogs50x2000(b *testing.B) {
 	startup := cliStartup(b, c, img, label)
 	dockerd := dockerdPID()
 
-	var keptCPU, cliCPU, engineCPU, total, lag, reads, writes float64
+	var keptCPU, cliCPU, engineCPU, total, lag, reads, writes, after, peakMB float64
 	for b.Loop() {
 		_, label := testenv.Label(b, c)
 		names := make([]string, n)
@@ -424,6 +450,7 @@ func BenchmarkLogs50x2000(b *testing.B) {
 			b.Errorf("dockman's files stopped growing short of docker's output")
 			keptDone = time.Now()
 		}
+		cpu2, peak := quiet(k.pid())
 		k.stop()
 
 		bad := 0
@@ -438,8 +465,10 @@ func BenchmarkLogs50x2000(b *testing.B) {
 				b.Errorf("%s: dockman's file: %v", names[i], v)
 			}
 		}
-		b.Logf("%d containers x %d lines: dockman %.2f CPU-s, %.0f reads and %.0f writes (system calls), %d files off; docker logs -f x%d %.2f CPU-s (start-up %.3f s each); dockerd %.2f CPU-s; dockman done %.1f s after the CLIs; dockman %s",
-			n, lines, cpu1-cpu0, r1-r0, w1-w0, bad, n, cli, startup, engine1-engine0, keptDone.Sub(cliDone).Seconds(), k.stopped)
+		b.Logf("%d containers x %d lines: dockman %.2f CPU-s (%.2f more once its files were complete; peak RSS %.1f MB), %.0f reads and %.0f writes (system calls), %d files off; docker logs -f x%d %.2f CPU-s (start-up %.3f s each); dockerd %.2f CPU-s; dockman done %.1f s after the CLIs; dockman %s",
+			n, lines, cpu1-cpu0, cpu2-cpu1, peak, r1-r0, w1-w0, bad, n, cli, startup, engine1-engine0, keptDone.Sub(cliDone).Seconds(), k.stopped)
+		after += cpu2 - cpu1
+		peakMB = max(peakMB, peak)
 		reads += r1 - r0
 		writes += w1 - w0
 		keptCPU += cpu1 - cpu0
@@ -459,6 +488,8 @@ func BenchmarkLogs50x2000(b *testing.B) {
 		b.ReportMetric(perLine(engineCPU), "dockerd-ns/line")
 	}
 	b.ReportMetric(lag/float64(b.N), "dockman-lag-s")
+	b.ReportMetric(perLine(keptCPU+after), "dockman-total-ns/line")
+	b.ReportMetric(peakMB, "dockman-peak-rss-MB")
 	b.ReportMetric(reads/total, "dockman-reads/line")
 	b.ReportMetric(writes/total, "dockman-writes/line")
 	b.Logf("CPU per line: dockman %.0f ns, docker logs -f %.0f ns (%.0f ns without its start-up), ratio %.2f (target <= 0.5); dockerd %.0f ns for all (writing the logs and serving both)",
@@ -483,7 +514,7 @@ func BenchmarkLogsFastOne(b *testing.B) {
 	bin := dockmanBin(b)
 	img := testenv.LogGenImage(b, c)
 
-	var cliRate, keptRate, cliCPU, keptCPU, liveCLI, liveKept float64
+	var cliRate, keptRate, cliCPU, keptCPU, keptTotal, peakMB, liveCLI, liveKept float64
 	for b.Loop() {
 		_, label := testenv.Label(b, c)
 		name := testenv.Name("fast")
@@ -521,6 +552,7 @@ func BenchmarkLogsFastOne(b *testing.B) {
 			done = time.Now()
 		}
 		keptTime := done.Sub(start)
+		keptCPUQuiet, peak := quiet(k.pid())
 		k.stop()
 		v, got, err := checkAgainstDocker(path, base, lines)
 		switch {
@@ -529,8 +561,10 @@ func BenchmarkLogsFastOne(b *testing.B) {
 		case !v.ok():
 			b.Errorf("dockman's file: %v", v)
 		}
-		b.Logf("%d lines of an exited container (docker logs gave %d): docker logs %.2f s (%.2f CPU-s), dockman from exec %.2f s (%.2f CPU-s); dockman %s",
-			lines, got, cliTime.Seconds(), cliSeconds(cmd), keptTime.Seconds(), keptCPUNow, k.stopped)
+		b.Logf("%d lines of an exited container (docker logs gave %d): docker logs %.2f s (%.2f CPU-s), dockman from exec %.2f s (%.2f CPU-s by then, %.2f by the time it went quiet; peak RSS %.1f MB); dockman %s",
+			lines, got, cliTime.Seconds(), cliSeconds(cmd), keptTime.Seconds(), keptCPUNow, keptCPUQuiet, peak, k.stopped)
+		keptTotal += keptCPUQuiet
+		peakMB = max(peakMB, peak)
 		cliRate += float64(lines) / cliTime.Seconds()
 		keptRate += float64(lines) / keptTime.Seconds()
 		cliCPU += cliSeconds(cmd)
@@ -548,8 +582,10 @@ func BenchmarkLogsFastOne(b *testing.B) {
 	b.ReportMetric(keptRate/cliRate, "dockman/docker")
 	b.ReportMetric(cliCPU/nb/float64(lines)*1e9, "docker-cpu-ns/line")
 	b.ReportMetric(keptCPU/nb/float64(lines)*1e9, "dockman-cpu-ns/line")
-	msg := fmt.Sprintf("exited container: docker logs %.0f lines/s, dockman %.0f lines/s, ratio %.2f (target >= 0.9); CPU per line docker %.0f ns, dockman %.0f ns (its start-up included)",
-		cliRate/nb, keptRate/nb, keptRate/cliRate, cliCPU/nb/float64(lines)*1e9, keptCPU/nb/float64(lines)*1e9)
+	b.ReportMetric(keptTotal/nb/float64(lines)*1e9, "dockman-total-cpu-ns/line")
+	b.ReportMetric(peakMB, "dockman-peak-rss-MB")
+	msg := fmt.Sprintf("exited container: docker logs %.0f lines/s, dockman %.0f lines/s, ratio %.2f (target >= 0.9); CPU per line docker %.0f ns, dockman %.0f ns until its file was complete (its start-up included), %.0f ns until it went quiet; dockman's peak RSS %.1f MB",
+		cliRate/nb, keptRate/nb, keptRate/cliRate, cliCPU/nb/float64(lines)*1e9, keptCPU/nb/float64(lines)*1e9, keptTotal/nb/float64(lines)*1e9, peakMB)
 	if live {
 		b.ReportMetric(liveCLI/nb, "live-docker-lines/s")
 		b.ReportMetric(liveKept/nb, "live-dockman-lines/s")
@@ -606,6 +642,7 @@ func followLive(b *testing.B, c *client.Client, bin, img, label string, lines in
 	}()
 
 	base := filepath.Join(b.TempDir(), name)
+	cpu0 := cpuSeconds(k.pid())
 	start := time.Now()
 	if _, err := c.ContainerStart(context.Background(), id, client.ContainerStartOptions{}); err != nil {
 		b.Fatal(err)
@@ -636,6 +673,7 @@ func followLive(b *testing.B, c *client.Client, bin, img, label string, lines in
 	mu.Unlock()
 	kept = done.Sub(start)
 	cpu := cpuSeconds(k.pid())
+	cpuQuiet, peak := quiet(k.pid())
 	k.stop()
 	v, _, err := checkAgainstDocker(path, base, lines)
 	switch {
@@ -644,8 +682,8 @@ func followLive(b *testing.B, c *client.Client, bin, img, label string, lines in
 	case !v.ok():
 		b.Errorf("live: dockman's file: %v", v)
 	}
-	b.Logf("live, %d lines: docker logs -f had them %.2f s after the start (%.2f CPU-s), dockman %.2f s (%.2f CPU-s since its start); dockman %s",
-		lines, cli.Seconds(), cliSeconds(cmd), kept.Seconds(), cpu, k.stopped)
+	b.Logf("live, %d lines: docker logs -f had them %.2f s after the start (%.2f CPU-s), dockman %.2f s (%.2f CPU-s since the start, %.2f by the time it went quiet; peak RSS %.1f MB); dockman %s",
+		lines, cli.Seconds(), cliSeconds(cmd), kept.Seconds(), cpu-cpu0, cpuQuiet-cpu0, peak, k.stopped)
 	return cli, kept
 }
 
