@@ -24,7 +24,9 @@ const criOverhead = len("stdout F ")
 
 // byStream holds a container's lines as "<timestamp> <text>", the way
 // `docker logs --timestamps` prints them, per stream ("out" or "err", the
-// word loggen puts in its text), in the order read.
+// word loggen puts in its text), in the order read. Lines without that
+// word (empty lines, other programs' output) are under "-out" and "-err",
+// after the stream they came from.
 type byStream map[string][]string
 
 func (s byStream) count() int {
@@ -129,7 +131,10 @@ func readKept(path string, v *verdict) (byStream, error) {
 				p.open = false
 			}
 			word := streamWord(text)
-			if word != "" && "std"+word != stream {
+			switch {
+			case word == "":
+				word = "-" + strings.TrimPrefix(stream, "std")
+			case "std"+word != stream:
 				v.format++
 				v.addf("line %q in the %s stream", clip(text), stream)
 			}
@@ -175,15 +180,29 @@ func splitCRI(l []byte) (ts []byte, stream string, tag byte, text []byte, ok boo
 	return ts, stream, tag, text, true
 }
 
+// pieceLen is the size of the pieces the engine cuts a long line into.
+const pieceLen = 16 << 10
+
 // readDocker reads what `docker logs --timestamps` printed of a non-TTY
-// loggen container (both streams into one file). Lines longer than 16 KiB
-// are not supported: docker prints a stamp per piece.
+// loggen container: its stdout in path, its stderr in path.err (see
+// dockerLogs). docker prints the pieces of a line longer than 16 KiB each
+// with its stamp and no newline between them: they are joined under the
+// first piece's stamp, as in a kept file.
 func readDocker(path string, v *verdict) (byStream, error) {
+	out := byStream{}
+	for _, f := range []struct{ path, stream string }{{path, "out"}, {path + ".err", "err"}} {
+		if err := readDockerStream(f.path, f.stream, out, v); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func readDockerStream(path, stream string, out byStream, v *verdict) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := byStream{}
 	for line := range bytes.Lines(data) {
 		line = bytes.TrimSuffix(line, []byte("\n"))
 		if len(line) < tsLen+1 || line[tsLen] != ' ' {
@@ -191,10 +210,24 @@ func readDocker(path string, v *verdict) (byStream, error) {
 			v.addf("docker logs printed %q", clip(line))
 			continue
 		}
+		for start := tsLen + 1; len(line) > start+pieceLen+tsLen; start += pieceLen {
+			next := line[start+pieceLen:]
+			if next[tsLen-1] != 'Z' || next[tsLen] != ' ' {
+				break
+			}
+			line = append(line[:start+pieceLen:start+pieceLen], next[tsLen+1:]...)
+		}
 		w := streamWord(line[tsLen+1:])
+		switch {
+		case w == "":
+			w = "-" + stream
+		case w != stream:
+			v.format++
+			v.addf("docker printed %q on std%s", clip(line), stream)
+		}
 		out[w] = append(out[w], string(line))
 	}
-	return out, nil
+	return nil
 }
 
 // streamWord is the stream loggen names in a line's text ("out" or "err"),
@@ -216,6 +249,9 @@ func streamWord(text []byte) string {
 func checkNumbers(lines byStream, n int, v *verdict) {
 	seen := make([]uint8, n+1)
 	for stream, ls := range lines {
+		if strings.HasPrefix(stream, "-") {
+			continue // not loggen's numbered lines
+		}
 		last := 0
 		for _, l := range ls {
 			f := strings.Fields(l[tsLen+1:])
@@ -256,7 +292,7 @@ func checkNumbers(lines byStream, n int, v *verdict) {
 // by stream and position by position, lines that one has past the other's
 // end included.
 func compareLines(kept, docker byStream, v *verdict) {
-	for _, s := range []string{"out", "err", ""} {
+	for _, s := range []string{"out", "err", "-out", "-err"} {
 		k, d := kept[s], docker[s]
 		for i := range max(len(k), len(d)) {
 			switch {
@@ -286,7 +322,7 @@ func clip(b []byte) string {
 // altered line, and join the pieces of a long line.
 func TestChecker(t *testing.T) {
 	const ts1, ts2, ts3 = "2026-11-22T10:00:00.000000001Z", "2026-11-22T10:00:00.000000002Z", "2026-11-22T10:00:00.000000003Z"
-	docker := ts1 + " a out 1\n" + ts2 + " a err 2\n" + ts3 + " a out 3\n"
+	dockerOut, dockerErr := ts1+" a out 1\n"+ts3+" a out 3\n", ts2+" a err 2\n"
 	good := ts1 + " stdout F a out 1\n" + ts2 + " stderr F a err 2\n" + ts3 + " stdout F a out 3\n"
 	tests := []struct {
 		name, kept string
@@ -305,7 +341,10 @@ func TestChecker(t *testing.T) {
 	}
 	dir := t.TempDir()
 	dpath := filepath.Join(dir, "docker")
-	if err := os.WriteFile(dpath, []byte(docker), 0o644); err != nil {
+	if err := os.WriteFile(dpath, []byte(dockerOut), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dpath+".err", []byte(dockerErr), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range tests {
@@ -345,5 +384,26 @@ func TestRotatedFirst(t *testing.T) {
 	}
 	if n := fileSize(p); n != int64(len("x.log\nx.log.1\nx.log.2\n")) {
 		t.Errorf("fileSize = %d", n)
+	}
+}
+
+func TestReadDockerJoinsPieces(t *testing.T) {
+	const ts1, ts2 = "2026-11-22T10:00:00.000000001Z", "2026-11-22T10:00:00.000000002Z"
+	long := "a out 1 " + strings.Repeat("x", 40000-len("a out 1 "))
+	printed := ts1 + " " + long[:pieceLen] + ts1 + " " + long[pieceLen:2*pieceLen] + ts1 + " " + long[2*pieceLen:] + "\n"
+	p := filepath.Join(t.TempDir(), "docker")
+	if err := os.WriteFile(p, []byte(printed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p+".err", []byte(ts2+" a err 2\n"+ts2+" \n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v := &verdict{}
+	got, err := readDocker(p, v)
+	if err != nil || !v.ok() {
+		t.Fatal(err, v)
+	}
+	if len(got["out"]) != 1 || got["out"][0] != ts1+" "+long || len(got["err"]) != 1 || len(got["-err"]) != 1 {
+		t.Errorf("read %d out lines (first %d bytes), %d err lines, %d other err lines", len(got["out"]), len(got["out"][0]), len(got["err"]), len(got["-err"]))
 	}
 }

@@ -129,6 +129,21 @@ func cpuSeconds(pid int) float64 {
 	return t / 100 // USER_HZ is 100 on Linux
 }
 
+// userSystem is a process's user and system CPU seconds so far.
+func userSystem(pid int) (user, system float64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0
+	}
+	rest := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(rest) < 13 {
+		return 0, 0
+	}
+	u, _ := strconv.ParseFloat(rest[11], 64)
+	s, _ := strconv.ParseFloat(rest[12], 64)
+	return u / 100, s / 100
+}
+
 // dockerdPID is the engine's process: DOCKMAN_BENCH_DOCKERD_PID, else the
 // one dockerd running on this host, else 0 (not reported).
 func dockerdPID() int {
@@ -270,25 +285,47 @@ func logGenOptions(img, label, name string, args ...string) client.ContainerCrea
 	}
 }
 
-// dockerLogs starts `docker logs --timestamps [-f] id` with both outputs
-// into the file path.
-func dockerLogs(id, path string, follow bool) (*exec.Cmd, *os.File, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, nil, err
+// dockerLogs starts `docker logs --timestamps [-f] id` with the
+// container's stdout into the file path and its stderr into path.err (in
+// one file, the pieces of a long line on one stream would be cut by lines
+// of the other).
+func dockerLogs(id, path string, follow bool) (*exec.Cmd, io.Closer, error) {
+	var files outputs
+	for _, p := range []string{path, path + ".err"} {
+		f, err := os.Create(p)
+		if err != nil {
+			files.Close()
+			return nil, nil, err
+		}
+		files = append(files, f)
 	}
 	args := []string{"logs", "--timestamps"}
 	if follow {
 		args = append(args, "-f")
 	}
 	cmd := exec.Command("docker", append(args, id)...)
-	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Stdout, cmd.Stderr = files[0], files[1]
 	cmd.Env = append(os.Environ(), "DOCKER_HOST="+testenv.Host())
 	if err := cmd.Start(); err != nil {
-		f.Close()
+		files.Close()
 		return nil, nil, err
 	}
-	return cmd, f, nil
+	return cmd, files, nil
+}
+
+// outputs are the files a docker CLI writes to.
+type outputs []*os.File
+
+func (o outputs) Close() error {
+	for _, f := range o {
+		f.Close()
+	}
+	return nil
+}
+
+// dockerSize is the size of what dockerLogs wrote to path.
+func dockerSize(path string) int64 {
+	return fileSize(path) + fileSize(path+".err")
 }
 
 // cliSeconds is the user+system CPU a finished process used.
@@ -410,10 +447,12 @@ func BenchmarkLogs50x2000(b *testing.B) {
 		othersRunning(b, c, label)
 		cpu0, engine0 := cpuSeconds(k.pid()), cpuSeconds(dockerd)
 		r0, w0 := syscalls(k.pid())
+		u0, s0 := userSystem(k.pid())
 
 		base := b.TempDir()
+		started := time.Now()
 		clis := make([]*exec.Cmd, n)
-		files := make([]*os.File, n)
+		files := make([]io.Closer, n)
 		errs := make([]error, n)
 		parallel(n, func(i int) {
 			if _, errs[i] = c.ContainerStart(context.Background(), ids[i], client.ContainerStartOptions{}); errs[i] == nil {
@@ -440,11 +479,12 @@ func BenchmarkLogs50x2000(b *testing.B) {
 		paths, want := make([]string, n), make([]int64, n)
 		for i := range n {
 			paths[i] = k.file(ids[i], names[i])
-			want[i] = fileSize(filepath.Join(base, names[i])) + int64(lines*criOverhead)
+			want[i] = dockerSize(filepath.Join(base, names[i])) + int64(lines*criOverhead)
 		}
 		keptDone := waitGrown(paths, want, 100*time.Millisecond, 30*time.Second)
 		cpu1, engine1 := cpuSeconds(k.pid()), cpuSeconds(dockerd)
 		r1, w1 := syscalls(k.pid())
+		u1, s1 := userSystem(k.pid())
 		othersRunning(b, c, label)
 		if keptDone.IsZero() {
 			b.Errorf("dockman's files stopped growing short of docker's output")
@@ -465,6 +505,9 @@ func BenchmarkLogs50x2000(b *testing.B) {
 				b.Errorf("%s: dockman's file: %v", names[i], v)
 			}
 		}
+		b.Logf("%d containers x %d lines: all out through docker logs -f %.1f s after the first start, %.0f lines/s in all (asked: %d/s)",
+			n, lines, cliDone.Sub(started).Seconds(), float64(n*lines)/cliDone.Sub(started).Seconds(), n*rate)
+		b.Logf("dockman's CPU: %.2f s user, %.2f s system", u1-u0, s1-s0)
 		b.Logf("%d containers x %d lines: dockman %.2f CPU-s (%.2f more once its files were complete; peak RSS %.1f MB), %.0f reads and %.0f writes (system calls), %d files off; docker logs -f x%d %.2f CPU-s (start-up %.3f s each); dockerd %.2f CPU-s; dockman done %.1f s after the CLIs; dockman %s",
 			n, lines, cpu1-cpu0, cpu2-cpu1, peak, r1-r0, w1-w0, bad, n, cli, startup, engine1-engine0, keptDone.Sub(cliDone).Seconds(), k.stopped)
 		after += cpu2 - cpu1
@@ -545,7 +588,7 @@ func BenchmarkLogsFastOne(b *testing.B) {
 		start = time.Now()
 		k := startKeeper(b, bin, b.TempDir())
 		path := k.file(id, name)
-		done := waitGrown([]string{path}, []int64{fileSize(base) + int64(lines*criOverhead)}, 5*time.Millisecond, 30*time.Second)
+		done := waitGrown([]string{path}, []int64{dockerSize(base) + int64(lines*criOverhead)}, 5*time.Millisecond, 30*time.Second)
 		keptCPUNow := cpuSeconds(k.pid())
 		if done.IsZero() {
 			b.Errorf("dockman's file stopped growing short of docker's output")
@@ -657,7 +700,7 @@ func followLive(b *testing.B, c *client.Client, bin, img, label string, lines in
 	cli = time.Since(start)
 	f.Close()
 
-	want := fileSize(base) + int64(lines*criOverhead)
+	want := dockerSize(base) + int64(lines*criOverhead)
 	done := waitGrown([]string{path}, []int64{want}, 5*time.Millisecond, 30*time.Second)
 	if done.IsZero() {
 		b.Errorf("live: dockman's file stopped growing short of docker's output")
@@ -751,7 +794,7 @@ func BenchmarkLogsIdle200(b *testing.B) {
 		for _, p := range paths {
 			v := &verdict{}
 			kept, err := readKept(p, v)
-			if err != nil || !v.ok() || kept.count() != 1 || !strings.HasSuffix(kept[""][0], " ready") {
+			if err != nil || !v.ok() || kept.count() != 1 || len(kept["-out"]) != 1 || !strings.HasSuffix(kept["-out"][0], " ready") {
 				off++
 				if off <= 3 {
 					b.Errorf("%s: %v %v %q", filepath.Base(p), err, v, kept)
