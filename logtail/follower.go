@@ -92,6 +92,9 @@ func (k *Keeper) follow(ctx context.Context, c *ctr, tty bool, startedAt string)
 				// stored when the container's output closes): read to
 				// the end once more, now that nothing more will come.
 				if _, err := k.copyLog(ctx, c, tty, false); err != nil {
+					if manager.IsNotFound(err) {
+						return // removed meanwhile: nothing more to read
+					}
 					k.log.Warn("final read of the log", "name", c.name, "err", err)
 					break // and try again after a while
 				}
