@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/dockman
 
-.PHONY: build run test test-short fault-test bench fuzz lint clean clean-engine
+.PHONY: build run test test-short fault-test bench bench-logs fuzz lint clean clean-engine
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -27,11 +27,20 @@ test-short:
 	$(GO) test -short -count=1 ./...
 
 # Speed against baselines measured in the same run: ps, Tab and start-up
-# with 200 containers, then idle CPU beside a 10 ms sleep loop (30 s).
+# with 200 containers, then idle CPU beside a 10 ms sleep loop (30 s), then
+# the log keeper's benchmarks.
 bench: build
 	$(GO) test -run '^$$' -bench Fleet200 -benchtime 20x -count 1 ./bench/
 	$(GO) test -run '^$$' -bench Stop50 -benchtime 5x -count 1 ./bench/
 	$(GO) test -run '^$$' -bench IdleCPU -benchtime 1x -count 1 ./bench/
+	$(MAKE) --no-print-directory bench-logs
+
+# The log keeper against the docker CLI: 50 containers at 2000 lines/s for
+# 30 s (CPU per line, every line once), 1M lines as fast as the engine
+# serves them, and 200 idle containers (memory, CPU beside the floor).
+# LOGS_SECONDS, LOGS_LINES and friends shrink them (see bench/logs_test.go).
+bench-logs: build
+	$(GO) test -run '^$$' -bench 'Logs50x2000|LogsFastOne|LogsIdle200' -benchtime 1x -count 1 -timeout 30m ./bench/
 
 # Fuzz the line parser and completion on every prefix of a line
 # (FUZZTIME=10m for a long run).
@@ -47,9 +56,9 @@ clean:
 	rm -rf bin
 
 # Remove what the tests leave on the engine: anything labelled dockman.test
-# (left by a run killed half-way) and the test image.
+# (left by a run killed half-way) and the test images.
 clean-engine:
 	-docker ps -aq -f label=dockman.test | xargs -r docker rm -f
 	-docker network ls -q -f label=dockman.test | xargs -r docker network rm
 	-docker volume ls -q -f label=dockman.test | xargs -r docker volume rm -f
-	-docker rmi dockman-test/busybox 2>/dev/null
+	-docker rmi dockman-test/busybox dockman-test/loggen 2>/dev/null

@@ -194,15 +194,16 @@ func startToPrompt(b *testing.B, bin, stateDir string) {
 	b.StartTimer()
 }
 
-// startOnPTY starts the dockman binary bin, interactive on a fresh pty
-// against the test engine, and returns once its prompt is drawn: the
-// process and the pty's master end, which the caller closes.
-func startOnPTY(bin, stateDir string) (*exec.Cmd, *os.File, error) {
+// startOnPTY starts the dockman binary bin with --state-dir stateDir and
+// the further args, interactive on a fresh pty against the test engine, and
+// returns once its prompt is drawn: the process and the pty's master end,
+// which the caller closes.
+func startOnPTY(bin, stateDir string, args ...string) (*exec.Cmd, *os.File, error) {
 	master, slave, err := openPTY()
 	if err != nil {
 		return nil, nil, fmt.Errorf("no pty: %w", err)
 	}
-	cmd := exec.Command(bin, "--state-dir", stateDir)
+	cmd := exec.Command(bin, append([]string{"--state-dir", stateDir}, args...)...)
 	cmd.Env = append(os.Environ(), "TERM=xterm", "DOCKER_HOST="+testenv.Host())
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true, Setctty: true}

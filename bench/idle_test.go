@@ -80,34 +80,45 @@ func measureIdle(bin, stateDir string, window time.Duration) ([2]float64, error)
 		shell.Wait()
 	}()
 	go io.Copy(io.Discard, master) // keep the pty drained
-
-	self, err := os.Executable()
+	ticks, err := beside(window, shell.Process.Pid)
 	if err != nil {
 		return out, err
+	}
+	return [2]float64{ticks[0], ticks[1]}, nil
+}
+
+// beside starts the floor loop, lets it and the processes pids settle for
+// 3 s (dockman's first resync, inspects), and returns the clock ticks each
+// used over window: the pids' in order, then the floor's.
+func beside(window time.Duration, pids ...int) ([]float64, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
 	}
 	floor := exec.Command(self)
 	floor.Env = append(os.Environ(), floorEnv+"=1")
 	if err := floor.Start(); err != nil {
-		return out, err
+		return nil, err
 	}
 	defer func() {
 		floor.Process.Kill()
 		floor.Wait()
 	}()
 
-	time.Sleep(3 * time.Second) // both past their start-up: the first resync, inspects
-	pids := []int{shell.Process.Pid, floor.Process.Pid}
-	var before [2]float64
+	time.Sleep(3 * time.Second) // all past their start-up
+	pids = append(pids, floor.Process.Pid)
+	before := make([]float64, len(pids))
 	for i, pid := range pids {
 		if before[i], err = cpuTicks(pid); err != nil {
-			return out, err
+			return nil, err
 		}
 	}
 	time.Sleep(window)
+	out := make([]float64, len(pids))
 	for i, pid := range pids {
 		after, err := cpuTicks(pid)
 		if err != nil {
-			return out, err
+			return nil, err
 		}
 		out[i] = after - before[i]
 	}

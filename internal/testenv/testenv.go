@@ -1,10 +1,12 @@
 // Package testenv holds helpers shared by the integration tests of every
-// package: a client for the real engine, a locally built busybox image,
-// per-test labels and cleanup, containers, and a throwaway local registry.
+// package: a client for the real engine, locally built busybox and loggen
+// images, per-test labels and cleanup, containers, and a throwaway local
+// registry.
 //
 // Nothing here pulls from the internet: the busybox image is imported from
-// the host's static /bin/busybox (Debian's busybox-static), and the registry
-// is Debian's docker-registry binary listening on 127.0.0.1.
+// the host's static /bin/busybox (Debian's busybox-static), the loggen image
+// adds the line generator in ./loggen built from this module, and the
+// registry is Debian's docker-registry binary listening on 127.0.0.1.
 package testenv
 
 import (
@@ -227,7 +229,23 @@ func shortID(id string) string {
 // command, and returns its full ID. A cleanup force-removes it.
 func RunContainer(t testing.TB, c *client.Client, labelValue, name string, cmd ...string) string {
 	t.Helper()
-	img := BusyboxImage(t, c)
+	return startContainer(t, c, BusyboxImage(t, c), labelValue, name, false, cmd)
+}
+
+// RunLogGen creates and starts a container from LogGenImage whose
+// arguments, args, are loggen's flags (see internal/testenv/loggen), with
+// network mode "none", label dockman.test=labelValue (from Label), the given
+// name and a TTY when tty is set, and returns its full ID. A cleanup
+// force-removes it.
+func RunLogGen(t testing.TB, c *client.Client, labelValue, name string, tty bool, args ...string) string {
+	t.Helper()
+	return startContainer(t, c, LogGenImage(t, c), labelValue, name, tty, args)
+}
+
+// startContainer is RunContainer and RunLogGen: create, register the
+// removal, start.
+func startContainer(t testing.TB, c *client.Client, img, labelValue, name string, tty bool, cmd []string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{
@@ -235,6 +253,7 @@ func RunContainer(t testing.TB, c *client.Client, labelValue, name string, cmd .
 		Config: &container.Config{
 			Image:  img,
 			Cmd:    cmd,
+			Tty:    tty,
 			Labels: map[string]string{LabelKey: labelValue},
 		},
 		HostConfig: &container.HostConfig{NetworkMode: "none"},
@@ -301,6 +320,13 @@ func ensureBusybox(ctx context.Context, c *client.Client, ref string) (imported 
 	if err != nil {
 		return false, err
 	}
+	return ensureImage(ctx, c, ref, rootfs, "dockman testenv busybox", `CMD ["/bin/sh"]`)
+}
+
+// ensureImage imports rootfs (a tar) as ref, with ENV PATH=/bin, the given
+// Dockerfile changes and a content label holding the tar's hash, unless ref
+// already exists with that label. It reports whether it imported.
+func ensureImage(ctx context.Context, c *client.Client, ref string, rootfs []byte, message string, changes ...string) (imported bool, err error) {
 	sum := sha256.Sum256(rootfs)
 	digest := hex.EncodeToString(sum[:])[:24]
 
@@ -313,12 +339,8 @@ func ensureBusybox(ctx context.Context, c *client.Client, ref string) (imported 
 		client.ImageImportSource{Source: bytes.NewReader(rootfs), SourceName: "-"},
 		ref,
 		client.ImageImportOptions{
-			Message: "dockman testenv busybox",
-			Changes: []string{
-				`CMD ["/bin/sh"]`,
-				`ENV PATH=/bin`,
-				`LABEL ` + contentLabel + `=` + digest,
-			},
+			Message: message,
+			Changes: append(changes, `ENV PATH=/bin`, `LABEL `+contentLabel+`=`+digest),
 		})
 	if err != nil {
 		return false, fmt.Errorf("importing %s: %w", ref, err)
@@ -337,6 +359,19 @@ func ensureBusybox(ctx context.Context, c *client.Client, ref string) (imported 
 // busyboxRootfs returns a deterministic tar of a tiny rootfs around the
 // static busybox binary at path.
 func busyboxRootfs(path string) ([]byte, error) {
+	return rootfsWith(path, nil)
+}
+
+// rootfsFile is a regular file added to the busybox rootfs.
+type rootfsFile struct {
+	name string // path in the tar, e.g. "bin/loggen"
+	mode int64
+	body []byte
+}
+
+// rootfsWith returns busyboxRootfs(path) with the extra files added after
+// busybox's own.
+func rootfsWith(path string, extra []rootfsFile) ([]byte, error) {
 	bin, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s (install Debian's busybox-static): %w", path, err)
@@ -385,6 +420,11 @@ func busyboxRootfs(path string) ([]byte, error) {
 	}
 	for _, f := range files {
 		if err := write(&tar.Header{Typeflag: tar.TypeReg, Name: f.name, Mode: 0o644, Size: int64(len(f.body))}, []byte(f.body)); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range extra {
+		if err := write(&tar.Header{Typeflag: tar.TypeReg, Name: f.name, Mode: f.mode, Size: int64(len(f.body))}, f.body); err != nil {
 			return nil, err
 		}
 	}

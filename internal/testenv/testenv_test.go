@@ -487,3 +487,96 @@ func getJSON(t *testing.T, url string, v any) {
 		t.Fatalf("GET %s: %v in %s", url, err, b)
 	}
 }
+
+func TestLogGen(t *testing.T) {
+	c := Client(t)
+	_, value := Label(t, c)
+	id := RunLogGen(t, c, value, Name("loggen"), false, "-n", "100", "-streams", "both", "-tag", "web")
+	if code := waitExit(t, c, id); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	var wantOut, wantErr strings.Builder
+	for i := 1; i <= 100; i++ {
+		if i%2 == 1 {
+			fmt.Fprintf(&wantOut, "web out %d\n", i)
+		} else {
+			fmt.Fprintf(&wantErr, "web err %d\n", i)
+		}
+	}
+	out, errOut := logsOf(t, c, id)
+	if out != wantOut.String() || errOut != wantErr.String() {
+		t.Errorf("stdout %q\nstderr %q", out, errOut)
+	}
+	if ref := LogGenImage(t, c); ref != LogGenRef {
+		t.Errorf("LogGenImage = %q, want %q", ref, LogGenRef)
+	}
+}
+
+func TestLogGenTTY(t *testing.T) {
+	c := Client(t)
+	_, value := Label(t, c)
+	id := RunLogGen(t, c, value, Name("loggen"), true, "-n", "3", "-streams", "both")
+	if code := waitExit(t, c, id); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	// A TTY merges the streams; its log is one raw stream, lines in \r\n.
+	rc, err := c.ContainerLogs(context.Background(), id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "loggen out 1\r\nloggen err 2\r\nloggen out 3\r\n"; string(b) != want {
+		t.Errorf("log %q, want %q", b, want)
+	}
+}
+
+// TestLogGenSeqAcrossRestarts: with -seq, a restarted container goes on
+// numbering where it stopped; -hold keeps it running until docker stop,
+// which it obeys at once with status 0.
+func TestLogGenSeqAcrossRestarts(t *testing.T) {
+	c := Client(t)
+	_, value := Label(t, c)
+	ctx := context.Background()
+	id := RunLogGen(t, c, value, Name("loggen"), false, "-n", "3", "-seq", "/tmp/seq", "-hold", "-long", "3", "-empty", "2")
+	var want strings.Builder
+	for run := range 3 {
+		if run > 0 {
+			if _, err := c.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := run*3 + 1; i <= run*3+3; i++ {
+			line := fmt.Sprintf("loggen out %d", i)
+			if i%3 == 0 {
+				line += " " + strings.Repeat("x", 40000-len(line)-1)
+			}
+			want.WriteString(line + "\n")
+			if i%2 == 0 {
+				want.WriteString("\n")
+			}
+		}
+		// Stop only once the lines are out, else it ends before them.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			out, _ := logsOf(t, c, id)
+			if out == want.String() {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("run %d: log %q, want %q", run, out, want.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		timeout := 30
+		if _, err := c.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &timeout}); err != nil {
+			t.Fatal(err)
+		}
+		if code := waitExit(t, c, id); code != 0 {
+			t.Fatalf("run %d: exit code %d after docker stop, want 0 (SIGTERM handled)", run, code)
+		}
+	}
+}
