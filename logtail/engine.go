@@ -4,13 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"time"
 
 	"github.com/moby/moby/api/types/container"
+
+	"github.com/dockman/dockman/manager"
 )
 
 // Engine is what the keeper asks of Docker; *manager.Manager provides it.
 type Engine interface {
 	Inspect(ctx context.Context, id string) (container.InspectResponse, json.RawMessage, error)
-	LogStream(ctx context.Context, id string, since time.Time, follow bool) (io.ReadCloser, error)
+	LogStream(ctx context.Context, id string, opts manager.StreamOptions) (io.ReadCloser, error)
 }

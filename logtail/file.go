@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
@@ -144,9 +145,11 @@ func syncDir(dir string) error {
 type tail struct {
 	// last is the newest engine timestamp in the lines read (zero: none).
 	last time.Time
-	// recent counts the lines stamped within window of last, as written:
-	// the engine may send them again on resume, and only these are dropped.
-	recent map[string]int
+	// recent counts the lines stamped within window of last, as written,
+	// by a 64-bit hash of the whole line (stamp included): the engine may
+	// send them again on resume, and only these are dropped. Hashes keep
+	// it small: a window of a fast writer holds 100,000 lines.
+	recent map[uint64]int32
 	// covered says recent holds every line of the window that was
 	// written: always, now that every file is read back far enough.
 	covered bool
@@ -158,15 +161,24 @@ type tail struct {
 // stream may be stored after a line of the other stamped a little later:
 // resuming exactly after the newest stamp would drop it. The lines of the
 // window that were written already are recognised and skipped.
-const resumeWindow = time.Second
+const resumeWindow = 250 * time.Millisecond
+
+// lineSeed seeds the hashes of lines; one per process is enough, since
+// the hashes are never stored.
+var lineSeed = maphash.MakeSeed()
+
+func lineHash(b []byte) uint64 { return maphash.Bytes(lineSeed, b) }
 
 // readTail reads back from the end of path, and on into the rotated files
 // while they do not reach far enough, the lines stamped within window of
 // the newest.
 func readTail(path string, window time.Duration) (tail, error) {
-	t := tail{recent: map[string]int{}}
-	var lines []Line
-	var raws []string
+	t := tail{recent: map[uint64]int32{}}
+	type seen struct {
+		at   time.Time
+		hash uint64
+	}
+	var lines []seen
 	stop := false
 	for i := 0; !stop; i++ {
 		p := path
@@ -187,8 +199,7 @@ func readTail(path string, window time.Duration) (tail, error) {
 				stop = true
 				return false
 			}
-			lines = append(lines, l)
-			raws = append(raws, string(b))
+			lines = append(lines, seen{l.Time, lineHash(b)})
 			return true
 		})
 		if errors.Is(err, os.ErrNotExist) {
@@ -203,9 +214,9 @@ func readTail(path string, window time.Duration) (tail, error) {
 		}
 	}
 	t.covered = true
-	for i, l := range lines {
-		if !l.Time.Before(t.last.Add(-window)) {
-			t.recent[raws[i]]++
+	for _, l := range lines {
+		if !l.at.Before(t.last.Add(-window)) {
+			t.recent[l.hash]++
 		}
 	}
 	return t, nil

@@ -51,11 +51,11 @@ func TestReadTail(t *testing.T) {
 		t.Errorf("last = %s, want %s", formatTime(tl.last), stamp(60))
 	}
 	for _, want := range []string{line(50, Stdout, "a"), line(55, Stdout, "b"), line(60, Stderr, "c"), line(58, Stdout, "stored late")} {
-		if tl.recent[want] != 1 {
+		if tl.recent[lineHash([]byte(want))] != 1 {
 			t.Errorf("recent lacks %q", want)
 		}
 	}
-	if tl.recent[line(1, Stdout, "old")] != 0 || !tl.covered {
+	if tl.recent[lineHash([]byte(line(1, Stdout, "old")))] != 0 || !tl.covered {
 		t.Errorf("recent %v, covered %v", tl.recent, tl.covered)
 	}
 }

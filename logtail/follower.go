@@ -18,6 +18,10 @@ type writeError struct{ err error }
 func (e *writeError) Error() string { return e.err.Error() }
 func (e *writeError) Unwrap() error { return e.err }
 
+// finalTail is how many lines the read after a container stopped asks
+// for: what the engine stored after the follow ended is a line or two.
+const finalTail = 100
+
 // flushAt is how much output is gathered before it is written while the
 // engine is sending fast; when it pauses, what is gathered is written at
 // once, so tail -f sees each line as soon as the engine has sent it.
@@ -54,7 +58,7 @@ func (k *Keeper) follow(ctx context.Context, c *ctr, tty, running bool, startedA
 	}()
 	failures := 0
 	for {
-		wrote, err := k.copyLog(ctx, c, tty, true)
+		wrote, _, err := k.copyLog(ctx, c, tty, true, 0)
 		if ctx.Err() != nil {
 			return
 		}
@@ -102,7 +106,14 @@ func (k *Keeper) follow(ctx context.Context, c *ctr, tty, running bool, startedA
 				// last output of the run (a line without a newline is
 				// stored when the container's output closes): read to
 				// the end once more, now that nothing more will come.
-				if _, err := k.copyLog(ctx, c, tty, false); err != nil {
+				// The end of the engine's file is enough (read from the
+				// end, not from its start); if all of the tail is newer
+				// than the file, read everything newer.
+				_, n, err := k.copyLog(ctx, c, tty, false, finalTail)
+				if err == nil && n >= finalTail {
+					_, _, err = k.copyLog(ctx, c, tty, false, 0)
+				}
+				if err != nil {
 					if manager.IsNotFound(err) {
 						return // removed meanwhile: nothing more to read
 					}
@@ -155,16 +166,18 @@ func (k *Keeper) clearFailing(id string) {
 
 // copyLog opens the file (if it is not open) and the engine's stream from
 // where the file ends, and copies until the stream ends (with follow, when
-// the container stops; without, at the end of what the engine holds). wrote says some
+// the container stops; without, at the end of what the engine holds).
+// With tail, only the engine's last tail lines are asked for. received
+// counts the lines the engine sent. wrote says some
 // output reached the file.
-func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote bool, err error) {
+func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int) (wrote bool, received int, err error) {
 	c.mu.Lock()
 	if c.file == nil {
 		lf, err := openLogFile(k.path(c.id, c.name))
 		if err != nil {
 			c.openFailed = true
 			c.mu.Unlock()
-			return false, &writeError{err}
+			return false, 0, &writeError{err}
 		}
 		c.file = lf
 	}
@@ -178,7 +191,7 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote b
 		c.mu.Lock()
 		c.openFailed = true
 		c.mu.Unlock()
-		return false, &writeError{err}
+		return false, 0, &writeError{err}
 	}
 	// The file opens and reads: if that is what failed before, it works
 	// again, even for a container that writes nothing now. (A failed
@@ -213,9 +226,9 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote b
 	}
 	c.mu.Unlock()
 
-	rc, err := k.e.LogStream(ctx, c.id, since, follow)
+	rc, err := k.e.LogStream(ctx, c.id, manager.StreamOptions{Since: since, Follow: follow, Tail: tail})
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	defer rc.Close()
 	var p parser
@@ -268,13 +281,14 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote b
 		rec, err := p.next()
 		if err != nil {
 			if ferr := flush(); ferr != nil {
-				return wrote, ferr
+				return wrote, received, ferr
 			}
 			if errors.Is(err, io.EOF) || ctx.Err() != nil {
-				return wrote, nil
+				return wrote, received, nil
 			}
-			return wrote, fmt.Errorf("read the log of %s: %w", c.name, err)
+			return wrote, received, fmt.Errorf("read the log of %s: %w", c.name, err)
 		}
+		received++
 		keep := true
 		if !since.IsZero() {
 			switch {
@@ -286,8 +300,8 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote b
 					break
 				}
 				scratch = appendLine(scratch[:0], rec.ts, rec.stream, rec.partial, rec.text)
-				if n := t.recent[string(scratch)]; n > 0 {
-					t.recent[string(scratch)] = n - 1
+				if h := lineHash(scratch); t.recent[h] > 0 {
+					t.recent[h]--
 					keep = false
 				}
 			case dedup && rec.time.After(resume.Add(resumeWindow)):
@@ -303,7 +317,7 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool) (wrote b
 		}
 		if len(out) >= flushAt || (len(out) > 0 && p.buffered() == 0) {
 			if err := flush(); err != nil {
-				return wrote, err
+				return wrote, received, err
 			}
 		}
 	}

@@ -130,7 +130,9 @@ func (p *muxParser) split(rec record, text []byte) record {
 // (a piece of a line over 16 KiB, or a run's last output without a newline)
 // has no newline, so the next message's timestamp follows it directly: it
 // is recognised as a fixed-width engine timestamp no older than the
-// current one, anywhere after the first byte of the text.
+// current one, 16 KiB into the text (where the engine cuts long lines), or
+// anywhere after its first byte if it is not in the future (a run that
+// ended without a newline); see boundary.
 type ttyParser struct {
 	r    io.Reader
 	buf  []byte
@@ -202,7 +204,7 @@ func (p *ttyParser) next() (record, error) {
 		// The next message may begin inside what is scanned so far; look
 		// back far enough to see a stamp that straddled the last read.
 		from := max(scanned-tsLen-1, start+1)
-		if b := p.findStamp(from, scanned+len(region), rec.time); b >= 0 {
+		if b := p.findStamp(start, from, scanned+len(region), rec.time); b >= 0 {
 			rec.text, rec.partial = p.buf[start:b], true
 			p.off = b
 			return p.done(rec), nil
@@ -244,9 +246,9 @@ func (p *ttyParser) done(rec record) record {
 	return rec
 }
 
-// findStamp returns the index in buf, within [from, to), where a message
-// stamped no earlier than after begins ("<ts> "), or -1.
-func (p *ttyParser) findStamp(from, to int, after time.Time) int {
+// findStamp returns the index in buf, within [from, to), where the message
+// after the one whose text begins at start begins ("<ts> "), or -1.
+func (p *ttyParser) findStamp(start, from, to int, after time.Time) int {
 	lo := from + tsLen - 1 // where the 'Z' of a stamp beginning at from sits
 	hi := min(to+tsLen, p.end)
 	for lo < hi {
@@ -256,10 +258,34 @@ func (p *ttyParser) findStamp(from, to int, after time.Time) int {
 		}
 		z := lo + j
 		s := z - (tsLen - 1)
-		if t, err := parseTime(p.buf[s : s+tsLen]); err == nil && !t.Before(after) {
+		if t, err := parseTime(p.buf[s : s+tsLen]); err == nil && p.boundary(s-start, t, after) {
 			return s
 		}
 		lo = z + 1
 	}
 	return -1
+}
+
+// enginePiece is where the engine cuts a line too long for its buffer.
+const enginePiece = 16 << 10
+
+// stampSkew is how far past the reader's clock a stamp inside a TTY
+// stream may be and still begin a message.
+const stampSkew = 2 * time.Second
+
+// boundary says whether a stamp t found n bytes into the text of a message
+// stamped at begins the next message. The engine stamps no earlier than
+// the message before, and cuts long lines after exactly 16 KiB; a run's
+// last output without a newline can end anywhere, but then the next
+// stamp is not in the future. A stamp the container printed itself is
+// either older than the engine's (it was printed before the engine read
+// it) or in the future (an expiry date, say): neither is taken.
+func (p *ttyParser) boundary(n int, t, at time.Time) bool {
+	if t.Before(at) {
+		return false
+	}
+	if n == enginePiece {
+		return true
+	}
+	return !t.After(time.Now().Add(stampSkew))
 }

@@ -75,6 +75,7 @@ var sample = []msg{
 	{Stderr, "bad \xff\xfe bytes", false},
 	{Stdout, "has a 2026-11-22T17:20:01.000000000Z stamp inside, an old one", false},
 	{Stdout, "Z Z Z trailing Z ", false},
+	{Stdout, "valid until 2099-01-01T00:00:00.000000000Z then renew", false},
 	{Stdout, "last run ended without newline", true},
 	{Stdout, "next run", false},
 }

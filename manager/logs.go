@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,16 +71,30 @@ func (m *Manager) Logs(ctx context.Context, id string, opts LogsOptions, stdout,
 // engine without dual logging): no retry will change that.
 var ErrLogsUnreadable = errors.New("the container's log driver cannot be read back")
 
+// StreamOptions choose the part of a container's log LogStream returns.
+type StreamOptions struct {
+	// Since: from this stamp on, inclusive to the nanosecond; the zero
+	// time: from the first line the engine keeps.
+	Since time.Time
+	// Follow: go on until the container stops.
+	Follow bool
+	// Tail: only the last Tail lines (0: all), read from the end of the
+	// engine's file rather than from its start.
+	Tail int
+}
+
 // LogStream opens a container's log as the engine stores it, both streams,
-// every message prefixed with its timestamp, from since (inclusive, to the
-// nanosecond; the zero time: from the first line kept) and, with follow, on
-// until the container stops. The stream is the engine's own: multiplexed
-// frames for a container without a TTY, raw bytes for one with a TTY (the
-// caller knows which from Inspect). The log keeper parses it itself.
-func (m *Manager) LogStream(ctx context.Context, id string, since time.Time, follow bool) (io.ReadCloser, error) {
-	opts := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: follow, Timestamps: true}
-	if !since.IsZero() {
-		opts.Since = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
+// every message prefixed with its timestamp. The stream is the engine's
+// own: multiplexed frames for a container without a TTY, raw bytes for one
+// with a TTY (the caller knows which from Inspect). The log keeper parses
+// it itself.
+func (m *Manager) LogStream(ctx context.Context, id string, so StreamOptions) (io.ReadCloser, error) {
+	opts := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: so.Follow, Timestamps: true}
+	if !so.Since.IsZero() {
+		opts.Since = fmt.Sprintf("%d.%09d", so.Since.Unix(), so.Since.Nanosecond())
+	}
+	if so.Tail > 0 {
+		opts.Tail = strconv.Itoa(so.Tail)
 	}
 	rc, err := m.api.ContainerLogs(ctx, id, opts)
 	if err != nil {
