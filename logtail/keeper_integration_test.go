@@ -24,6 +24,7 @@ while [ $i -lt 300 ]; do
   echo "out $i"; echo "err $i" >&2
   if [ $((i % 50)) = 7 ]; then echo; head -c 40000 /dev/zero | tr '\0' x; echo " long $i"; fi
   if [ $((i % 60)) = 9 ]; then printf 'bin \377\376\375 %d\n' $i >&2; fi
+  if [ $((i % 100)) = 11 ]; then echo "valid until 2099-01-01T00:00:00.000000000Z then renew"; fi
   i=$((i+1))
 done
 printf 'no newline'`
