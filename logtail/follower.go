@@ -107,8 +107,9 @@ func (k *Keeper) follow(ctx context.Context, c *ctr, tty, running bool, startedA
 				// stored when the container's output closes): read to
 				// the end once more, now that nothing more will come.
 				// The end of the engine's file is enough (read from the
-				// end, not from its start); if all of the tail is newer
-				// than the file, read everything newer.
+				// end, not from its start) when it reaches back into what
+				// the file holds; if all of it was new, read everything
+				// newer.
 				_, n, err := k.copyLog(ctx, c, tty, false, finalTail)
 				if err == nil && n >= finalTail {
 					_, _, err = k.copyLog(ctx, c, tty, false, 0)
@@ -167,10 +168,10 @@ func (k *Keeper) clearFailing(id string) {
 // copyLog opens the file (if it is not open) and the engine's stream from
 // where the file ends, and copies until the stream ends (with follow, when
 // the container stops; without, at the end of what the engine holds).
-// With tail, only the engine's last tail lines are asked for. received
-// counts the lines the engine sent. wrote says some
+// With tail, only the engine's last tail lines are asked for. kept counts
+// the lines written: those the engine sent that the file did not hold. wrote says some
 // output reached the file.
-func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int) (wrote bool, received int, err error) {
+func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int) (wrote bool, kept int, err error) {
 	c.mu.Lock()
 	if c.file == nil {
 		lf, err := openLogFile(k.path(c.id, c.name))
@@ -281,14 +282,13 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int
 		rec, err := p.next()
 		if err != nil {
 			if ferr := flush(); ferr != nil {
-				return wrote, received, ferr
+				return wrote, kept, ferr
 			}
 			if errors.Is(err, io.EOF) || ctx.Err() != nil {
-				return wrote, received, nil
+				return wrote, kept, nil
 			}
-			return wrote, received, fmt.Errorf("read the log of %s: %w", c.name, err)
+			return wrote, kept, fmt.Errorf("read the log of %s: %w", c.name, err)
 		}
-		received++
 		keep := true
 		if !since.IsZero() {
 			switch {
@@ -309,6 +309,7 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int
 			}
 		}
 		if keep {
+			kept++
 			out = appendLine(out, rec.ts, rec.stream, rec.partial, rec.text)
 			stamp = rec.time
 			if rec.time.After(newest) {
@@ -317,7 +318,7 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int
 		}
 		if len(out) >= flushAt || (len(out) > 0 && p.buffered() == 0) {
 			if err := flush(); err != nil {
-				return wrote, received, err
+				return wrote, kept, err
 			}
 		}
 	}
