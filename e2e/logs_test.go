@@ -33,7 +33,7 @@ func TestLogKeeperInTheShell(t *testing.T) {
 	// Two lines after the last one already in the file: they were written
 	// while tail -f was following.
 	tm.waitFor("tail -f to print new lines", func(screen) bool {
-		out, _ := between(tm.scrollback(), isPromptLine, n)
+		out := withoutNotices(afterNth(tm.scrollback(), isPromptLine, n))
 		return len(out) >= 12 && strings.Contains(out[len(out)-1], " stdout F line ")
 	})
 	tm.sendKeys("C-c")
