@@ -56,24 +56,8 @@ func TestFaultEngineRestart(t *testing.T) {
 // runAlways starts a busybox container with restart policy "always".
 func runAlways(t *testing.T, c *client.Client, label, name string, tty bool, cmd ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), guard)
-	defer cancel()
-	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name:   name,
-		Config: &container.Config{Image: testenv.BusyboxImage(t, c), Cmd: cmd, Tty: tty, Labels: map[string]string{testenv.LabelKey: label}},
-		HostConfig: &container.HostConfig{NetworkMode: "none",
-			RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyAlways}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = c.ContainerRemove(context.Background(), created.ID, client.ContainerRemoveOptions{Force: true})
-	})
-	if _, err := c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return created.ID
+	return runBusybox(t, c, label, name, container.Config{Cmd: cmd, Tty: tty},
+		container.HostConfig{RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyAlways}})
 }
 
 // restartEngine stops dockerd with SIGTERM, waits for it to exit, and

@@ -93,8 +93,20 @@ func (lf *logFile) rotate(keep int) error {
 		return err
 	}
 	keep = max(keep, 2)
-	_ = os.Remove(rotated(lf.path, keep-1))
-	for i := keep - 2; i >= 1; i-- {
+	// Shift only the files there are: with a large keep, most names
+	// do not exist.
+	n := 0
+	for n < keep-1 {
+		if _, err := os.Lstat(rotated(lf.path, n+1)); err != nil {
+			break
+		}
+		n++
+	}
+	if n == keep-1 {
+		_ = os.Remove(rotated(lf.path, n))
+		n--
+	}
+	for i := n; i >= 1; i-- {
 		if err := os.Rename(rotated(lf.path, i), rotated(lf.path, i+1)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}

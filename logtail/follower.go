@@ -77,10 +77,7 @@ func (k *Keeper) follow(ctx context.Context, c *ctr, tty, running bool, startedA
 			k.markUnreadableLocked(c, "its log driver cannot be read back")
 			c.mu.Unlock()
 			return
-		case manager.IsNotFound(err):
-			return
-		case errors.Is(err, manager.ErrUnreachable):
-			c.setState(StateFailing, "the engine is unreachable")
+		case c.endsOn(err):
 			return
 		case err != nil:
 			k.log.Warn("log stream failed", "name", c.name, "err", err)
@@ -92,12 +89,7 @@ func (k *Keeper) follow(ctx context.Context, c *ctr, tty, running bool, startedA
 			info, _, err := k.e.Inspect(ictx, c.id)
 			cancel()
 			switch {
-			case ctx.Err() != nil:
-				return
-			case manager.IsNotFound(err):
-				return
-			case errors.Is(err, manager.ErrUnreachable):
-				c.setState(StateFailing, "the engine is unreachable")
+			case ctx.Err() != nil, c.endsOn(err):
 				return
 			case err != nil:
 				k.log.Warn("inspect after the log ended", "name", c.name, "err", err)
@@ -145,6 +137,20 @@ func (k *Keeper) follow(ctx context.Context, c *ctr, tty, running bool, startedA
 		case <-time.After(workqueue.Backoff(failures, 100*time.Millisecond, 10*time.Second)):
 		}
 	}
+}
+
+// endsOn reports whether err leaves nothing to follow for now: the
+// container is gone, or the engine is (the Watcher's resync after it
+// reconnects queues every container again).
+func (c *ctr) endsOn(err error) bool {
+	switch {
+	case manager.IsNotFound(err):
+		return true
+	case errors.Is(err, manager.ErrUnreachable):
+		c.setState(StateFailing, "the engine is unreachable")
+		return true
+	}
+	return false
 }
 
 func (c *ctr) setState(s State, reason string) {

@@ -3,6 +3,7 @@ package logtail_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -107,8 +108,9 @@ func engineStreams(t *testing.T, c *client.Client, id string, tty bool) (stdout,
 }
 
 // fileStreams renders a container's log files (rotated ones first) back
-// into the engine's form, so that the two compare byte for byte.
-func fileStreams(t *testing.T, path string, tty bool) (stdout, stderr []byte) {
+// into the engine's form, so that the two compare byte for byte. ok is
+// false when a file went away while being read (a rotation under way).
+func fileStreams(t *testing.T, path string, tty bool) (stdout, stderr []byte, ok bool) {
 	t.Helper()
 	var paths []string
 	for i := 1; ; i++ {
@@ -122,6 +124,9 @@ func fileStreams(t *testing.T, path string, tty bool) (stdout, stderr []byte) {
 	var out, errb bytes.Buffer
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil, false
+		}
 		if err != nil {
 			t.Fatalf("read %s: %v", p, err)
 		}
@@ -151,7 +156,7 @@ func fileStreams(t *testing.T, path string, tty bool) (stdout, stderr []byte) {
 			}
 		}
 	}
-	return out.Bytes(), errb.Bytes()
+	return out.Bytes(), errb.Bytes(), true
 }
 
 // filePath is the current log file of container id in dir (found by ID:
@@ -174,8 +179,9 @@ func waitSame(t *testing.T, c *client.Client, dir, id string, tty bool) {
 	for {
 		eo, ee = engineStreams(t, c, id, tty)
 		if p := filePath(t, dir, id); p != "" {
-			fo, fe = fileStreams(t, p, tty)
-			if bytes.Equal(fo, eo) && bytes.Equal(fe, ee) {
+			var ok bool
+			fo, fe, ok = fileStreams(t, p, tty)
+			if ok && bytes.Equal(fo, eo) && bytes.Equal(fe, ee) {
 				return
 			}
 		}
@@ -219,17 +225,17 @@ func waitEngine(t *testing.T, c *client.Client, id string, tty bool, marker stri
 	}
 }
 
-// runTTY starts a busybox container with a TTY, as testenv.RunContainer
-// starts one without.
-func runTTY(t *testing.T, c *client.Client, label, name string, cmd ...string) string {
+// runBusybox creates and starts a busybox container from cfg and host
+// (the image, the test label and network mode "none" filled in), and
+// force-removes it when the test ends.
+func runBusybox(t *testing.T, c *client.Client, label, name string, cfg container.Config, host container.HostConfig) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
 	defer cancel()
-	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name:       name,
-		Config:     &container.Config{Image: testenv.BusyboxImage(t, c), Cmd: cmd, Tty: true, Labels: map[string]string{testenv.LabelKey: label}},
-		HostConfig: &container.HostConfig{NetworkMode: "none"},
-	})
+	cfg.Image = testenv.BusyboxImage(t, c)
+	cfg.Labels = map[string]string{testenv.LabelKey: label}
+	host.NetworkMode = "none"
+	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{Name: name, Config: &cfg, HostConfig: &host})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,6 +246,13 @@ func runTTY(t *testing.T, c *client.Client, label, name string, cmd ...string) s
 		t.Fatal(err)
 	}
 	return created.ID
+}
+
+// runTTY starts a busybox container with a TTY, as testenv.RunContainer
+// starts one without.
+func runTTY(t *testing.T, c *client.Client, label, name string, cmd ...string) string {
+	t.Helper()
+	return runBusybox(t, c, label, name, container.Config{Cmd: cmd, Tty: true}, container.HostConfig{})
 }
 
 func stopContainer(t *testing.T, c *client.Client, id string) {

@@ -101,22 +101,8 @@ func TestUnreadableLogDriver(t *testing.T) {
 	dir := t.TempDir()
 	k := startKeeper(t, dir, logtail.Options{})
 	name := testenv.Name("logs-none")
-	ctx, cancel := context.WithTimeout(context.Background(), guard)
-	defer cancel()
-	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name:       name,
-		Config:     &container.Config{Image: testenv.BusyboxImage(t, c), Cmd: []string{"sh", "-c", "echo hi; sleep 3600"}, Labels: map[string]string{testenv.LabelKey: label}},
-		HostConfig: &container.HostConfig{NetworkMode: "none", LogConfig: container.LogConfig{Type: "none"}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = c.ContainerRemove(context.Background(), created.ID, client.ContainerRemoveOptions{Force: true})
-	})
-	if _, err := c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	id := runBusybox(t, c, label, name, container.Config{Cmd: []string{"sh", "-c", "echo hi; sleep 3600"}},
+		container.HostConfig{LogConfig: container.LogConfig{Type: "none"}})
 	var notice string
 	waitFor(t, "a notice about "+name, func() bool {
 		for {
@@ -136,7 +122,7 @@ func TestUnreadableLogDriver(t *testing.T) {
 	}
 	var st logtail.FileStatus
 	for _, f := range k.Files() {
-		if f.ID == created.ID {
+		if f.ID == id {
 			st = f
 		}
 	}
