@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/dockman/dockman/internal/durable"
 )
 
 // cursorFile holds the keeper's since-cursors, beside the logs.
@@ -101,7 +103,7 @@ func (c *cursors) save() error {
 	c.dirty = false
 	c.mu.Unlock()
 	if err == nil {
-		err = writeFileDurably(c.path, append(b, '\n'))
+		err = durable.WriteFile(c.path, append(b, '\n'), 0o644)
 	}
 	if err != nil {
 		c.mu.Lock()
@@ -109,31 +111,6 @@ func (c *cursors) save() error {
 		c.mu.Unlock()
 	}
 	return err
-}
-
-// writeFileDurably replaces path with data: a temporary file beside it,
-// synced, renamed over path, and the directory synced.
-func writeFileDurably(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
 }
 
 // dirLock is the log directory's lock: one keeper per directory, or two

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/dockman/dockman/internal/durable"
 )
 
 // logFile is one container's current log file, open for appending. It is
@@ -121,7 +123,7 @@ func (lf *logFile) rotate(keep int) error {
 		return err
 	}
 	lf.f, lf.size = f, 0
-	return syncDir(filepath.Dir(lf.path))
+	return durable.SyncDir(filepath.Dir(lf.path))
 }
 
 // renameFiles moves a container's files, the rotated ones too, from one
@@ -142,15 +144,6 @@ func renameFiles(from, to string) error {
 			return err
 		}
 	}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // tail is what the end of a container's files says: where to resume.
