@@ -69,7 +69,9 @@ func TestRecreateFidelity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = c.ContainerRemove(context.Background(), name, client.ContainerRemoveOptions{Force: true}) })
+	t.Cleanup(func() {
+		_, _ = c.ContainerRemove(context.Background(), name, client.ContainerRemoveOptions{Force: true})
+	})
 	if _, err := c.NetworkConnect(ctx, net2, client.NetworkConnectOptions{Container: created.ID, EndpointConfig: &network.EndpointSettings{Aliases: []string{"second"}}}); err != nil {
 		t.Fatal(err)
 	}
