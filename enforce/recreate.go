@@ -176,3 +176,14 @@ func shortID(id string) string {
 	}
 	return id
 }
+
+// savedID is the ID of the container as it was saved ("" if unreadable).
+func savedID(s Saved) string {
+	var in struct {
+		ID string `json:"Id"`
+	}
+	if len(s.Container) == 0 || json.Unmarshal(s.Container, &in) != nil {
+		return ""
+	}
+	return in.ID
+}

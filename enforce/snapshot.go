@@ -29,6 +29,9 @@ type Engine interface {
 type Snapshot struct {
 	Taken      time.Time        `json:"taken"`
 	Containers map[string]Saved `json:"containers"`
+	// Owned maps a name to the container enforcement created for it when
+	// it recreated it: a container of that name with another ID squats it.
+	Owned map[string]string `json:"owned,omitempty"`
 }
 
 // SnapshotFile is the snapshot's name in the state directory.

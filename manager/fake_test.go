@@ -128,3 +128,11 @@ func (f *fakeAPI) ServerVersion(context.Context, client.ServerVersionOptions) (c
 
 func (f *fakeAPI) ClientVersion() string { return "fake" }
 func (f *fakeAPI) Close() error          { return nil }
+
+func (f *fakeAPI) ContainerUnpause(context.Context, string, client.ContainerUnpauseOptions) (client.ContainerUnpauseResult, error) {
+	return client.ContainerUnpauseResult{}, errNoFake
+}
+
+func (f *fakeAPI) NetworkConnect(context.Context, string, client.NetworkConnectOptions) (client.NetworkConnectResult, error) {
+	return client.NetworkConnectResult{}, errNoFake
+}

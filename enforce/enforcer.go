@@ -1,0 +1,439 @@
+package enforce
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/network"
+
+	"github.com/dockman/dockman/internal/workqueue"
+	"github.com/dockman/dockman/manager"
+)
+
+// Actor is what the enforcer does to Docker; *manager.Manager provides it.
+type Actor interface {
+	Engine
+	Start(ctx context.Context, id string) error
+	Unpause(ctx context.Context, id string) error
+	Stop(ctx context.Context, id string, opts manager.StopOptions) error
+	Remove(ctx context.Context, id string, opts manager.RemoveOptions) error
+	Create(ctx context.Context, o manager.CreateOptions) (string, error)
+	Connect(ctx context.Context, network, id string, ep *network.EndpointSettings) error
+	Logs(ctx context.Context, id string, opts manager.LogsOptions, stdout, stderr io.Writer) error
+}
+
+var _ Actor = (*manager.Manager)(nil)
+
+// Options configure an Enforcer.
+type Options struct {
+	// StateDir holds the snapshot, the audit log and the archives.
+	StateDir string
+	Scope    Scope
+	// StopTimeout is the seconds an intruder gets to stop before it is
+	// killed.
+	StopTimeout int
+	// DryRun only reports what would be done.
+	DryRun bool
+	// Self is dockman's own container ID, when it runs in one.
+	Self   string
+	Log    *slog.Logger
+	Notify func(msg string)
+}
+
+// AuditFile is the audit log's name in the state directory: one JSON
+// object per line for every action taken (or, dry, that would be).
+const AuditFile = "enforce-audit.jsonl"
+
+// Record is one line of the audit log.
+type Record struct {
+	Time      time.Time `json:"time"`
+	Container string    `json:"container"`
+	ID        string    `json:"id,omitempty"`
+	Action    Kind      `json:"action"`
+	Reason    string    `json:"reason"`
+	Result    string    `json:"result"` // "ok", "dry-run", or the error
+	Archive   string    `json:"archive,omitempty"`
+}
+
+// Enforcer keeps the engine holding exactly the snapshot's containers,
+// running. It is a background part: Handle only queues container names;
+// one worker per name at a time reads live state and does what the plan
+// for that name says, so every action is safe to repeat.
+type Enforcer struct {
+	a     Actor
+	opts  Options
+	log   *slog.Logger
+	queue *workqueue.Queue[string]
+
+	mu     sync.Mutex
+	snap   *Snapshot
+	crash  map[string]*crashState
+	timers map[string]*time.Timer
+	counts map[Kind]int
+	last   []Record
+
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// crashState is the restart backoff of one snapshot container, as
+// docker's restart policy does it: from 100 ms, doubling, capped at a
+// minute, forgotten once it ran 10 s.
+type crashState struct {
+	lastStart time.Time
+	failures  int
+	until     time.Time // no start before this; a timer queues the name then
+}
+
+const (
+	crashMin   = 100 * time.Millisecond
+	crashMax   = time.Minute
+	crashReset = 10 * time.Second
+)
+
+// New returns a stopped Enforcer for snapshot snap.
+func New(a Actor, snap *Snapshot, opts Options) *Enforcer {
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = 2
+	}
+	e := &Enforcer{a: a, opts: opts, log: opts.Log, snap: snap,
+		crash: map[string]*crashState{}, timers: map[string]*time.Timer{}, counts: map[Kind]int{}}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	e.log = e.log.With("part", "enforce")
+	e.queue = workqueue.New(e.reconcile, workqueue.Options{Workers: 4, MinBackoff: crashMin, MaxBackoff: crashMax})
+	return e
+}
+
+// Handle receives the Watcher's events and only queues names: every
+// container of a resync and every snapshot name; the name of a container
+// event; and every snapshot name on a rename or destroy (the name the
+// snapshot lost is not in the event).
+func (e *Enforcer) Handle(ev manager.Event) {
+	switch {
+	case ev.Resync:
+		for _, c := range ev.Containers {
+			e.queue.Add(nameOf(c))
+		}
+		e.queueSnapshot()
+	case ev.Type == events.ContainerEventType && ev.Name != "":
+		e.queue.Add(ev.Name)
+		if ev.Action == events.ActionRename || ev.Action == events.ActionDestroy {
+			e.queueSnapshot()
+		}
+	}
+}
+
+func (e *Enforcer) queueSnapshot() {
+	e.mu.Lock()
+	names := e.snap.Names()
+	e.mu.Unlock()
+	for _, n := range names {
+		e.queue.Add(n)
+	}
+}
+
+// Start starts the workers; the Watcher's first resync queues everything.
+func (e *Enforcer) Start(ctx context.Context) error {
+	e.ctx, e.cancel = context.WithCancel(ctx)
+	return e.queue.Start(e.ctx)
+}
+
+// Stop stops the workers and the backoff timers, and waits.
+func (e *Enforcer) Stop() {
+	if e.cancel == nil {
+		return
+	}
+	e.cancel()
+	e.queue.Stop()
+	e.mu.Lock()
+	for _, t := range e.timers {
+		t.Stop()
+	}
+	e.mu.Unlock()
+}
+
+// reconcile makes one name what the snapshot says it should be.
+func (e *Enforcer) reconcile(ctx context.Context, name string) error {
+	filters := e.opts.Scope.filters()
+	if filters == nil {
+		filters = map[string][]string{}
+	}
+	filters["name"] = []string{"^/" + name + "$"}
+	list, err := e.a.Containers(ctx, manager.ListOptions{All: true, Filters: filters})
+	if errors.Is(err, manager.ErrUnreachable) {
+		return workqueue.NoRetry(err) // the resync after the reconnect queues it again
+	}
+	if err != nil {
+		return err
+	}
+	var live []container.Summary
+	for _, c := range list {
+		if nameOf(c) == name {
+			live = append(live, c)
+		}
+	}
+	e.mu.Lock()
+	sub := &Snapshot{Containers: map[string]Saved{}}
+	if s, ok := e.snap.Containers[name]; ok {
+		sub.Containers[name] = s
+	}
+	owned := map[string]string{name: e.snap.Owned[name]}
+	if owned[name] == "" {
+		owned[name] = savedID(sub.Containers[name])
+	}
+	e.mu.Unlock()
+	var failed error
+	for _, act := range Plan(sub, Live{Containers: live, Self: e.opts.Self, Owned: owned}) {
+		if act.Kind == KindLeave {
+			continue
+		}
+		if err := e.act(ctx, act); err != nil {
+			failed = err
+			break // the rest waits for the retry, which plans afresh
+		}
+	}
+	return failed
+}
+
+// act does one action (or, dry, reports it) and records it.
+func (e *Enforcer) act(ctx context.Context, act Action) error {
+	rec := Record{Time: time.Now().UTC(), Container: act.Name, ID: shortID(act.ID), Action: act.Kind, Reason: act.Reason}
+	if (act.Kind == KindStart || act.Kind == KindRecreate) && e.holdCrashLoop(act.Name) {
+		return nil
+	}
+	var err error
+	if e.opts.DryRun {
+		rec.Result = "dry-run"
+	} else {
+		switch act.Kind {
+		case KindStart:
+			err = e.a.Start(ctx, act.ID)
+		case KindUnpause:
+			err = e.a.Unpause(ctx, act.ID)
+		case KindRecreate:
+			var id string
+			id, err = e.recreate(ctx, act)
+			rec.ID = shortID(id)
+		case KindRemove:
+			rec.Archive, err = e.removeIntruder(ctx, act)
+		}
+		rec.Result = "ok"
+		if err != nil {
+			rec.Result = err.Error()
+		}
+		if err == nil && (act.Kind == KindStart || act.Kind == KindRecreate) {
+			e.started(act.Name)
+		}
+	}
+	e.record(rec)
+	return err
+}
+
+// holdCrashLoop says whether a start of name must wait: it died within
+// crashReset of its last start, so the delay doubles (a timer queues the
+// name when it is over).
+func (e *Enforcer) holdCrashLoop(name string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cs := e.crash[name]
+	if cs == nil {
+		return false
+	}
+	now := time.Now()
+	if !cs.until.IsZero() {
+		if now.Before(cs.until) {
+			return true // a timer is set
+		}
+		cs.until = time.Time{}
+		return false
+	}
+	if cs.lastStart.IsZero() || now.Sub(cs.lastStart) >= crashReset {
+		cs.failures = 0
+		return false
+	}
+	cs.failures++
+	delay := workqueue.Backoff(cs.failures, crashMin, crashMax)
+	cs.until = now.Add(delay)
+	if t := e.timers[name]; t != nil {
+		t.Stop()
+	}
+	e.timers[name] = time.AfterFunc(delay, func() { e.queue.Add(name) })
+	e.log.Info("crash loop: start delayed", "name", name, "delay", delay, "failures", cs.failures)
+	return true
+}
+
+func (e *Enforcer) started(name string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cs := e.crash[name]
+	if cs == nil {
+		cs = &crashState{}
+		e.crash[name] = cs
+	}
+	cs.lastStart = time.Now()
+}
+
+// recreate creates a deleted snapshot container again from what was
+// saved of it, connects its further networks, starts it, and notes its
+// new ID as the one that owns the name.
+func (e *Enforcer) recreate(ctx context.Context, act Action) (string, error) {
+	if act.ID != "" { // a husk being removed, or dead: out of the way first
+		_ = e.a.Remove(ctx, act.ID, manager.RemoveOptions{Force: true})
+	}
+	e.mu.Lock()
+	saved := e.snap.Containers[act.Name]
+	e.mu.Unlock()
+	spec, err := Recreate(saved)
+	if err != nil {
+		return "", err
+	}
+	// Create from the image the container ran: by its name if the name
+	// still means that image, else by its ID; gone, it is said so.
+	img, _, err := e.a.InspectImage(ctx, spec.ImageID)
+	if manager.IsNotFound(err) {
+		return "", fmt.Errorf("its image %s is gone", shortImage(spec.ImageID))
+	}
+	if err != nil {
+		return "", err
+	}
+	if byName, _, err := e.a.InspectImage(ctx, spec.Config.Image); err != nil || byName.ID != img.ID {
+		spec.Config.Image = img.ID
+	}
+	id, err := e.a.Create(ctx, manager.CreateOptions{Name: spec.Name, Config: &spec.Config, Host: &spec.Host, Networking: &spec.Networking})
+	if err != nil {
+		return "", err
+	}
+	for net, ep := range spec.Connect {
+		if err := e.a.Connect(ctx, net, id, ep); err != nil {
+			return id, err
+		}
+	}
+	e.own(act.Name, id)
+	return id, e.a.Start(ctx, id)
+}
+
+// own records id as the container that is name now, durably.
+func (e *Enforcer) own(name, id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.snap.Owned == nil {
+		e.snap.Owned = map[string]string{}
+	}
+	e.snap.Owned[name] = id
+	if err := e.snap.Save(filepath.Join(e.opts.StateDir, SnapshotFile)); err != nil {
+		e.log.Error("save snapshot", "err", err)
+	}
+}
+
+// removeIntruder archives an intruder's inspect output and logs, then
+// stops and removes it; it returns the archive's path.
+func (e *Enforcer) removeIntruder(ctx context.Context, act Action) (string, error) {
+	dir := filepath.Join(e.opts.StateDir, "archive",
+		time.Now().UTC().Format("20060102T150405.000Z")+"-"+act.Name+"-"+shortID(act.ID))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("archive: %w", err)
+	}
+	_, raw, err := e.a.Inspect(ctx, act.ID)
+	if manager.IsNotFound(err) {
+		return "", nil // gone meanwhile
+	}
+	if err != nil {
+		return "", fmt.Errorf("archive: inspect: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "inspect.json"), raw, 0o600); err != nil {
+		return "", fmt.Errorf("archive: %w", err)
+	}
+	logs, err := os.OpenFile(filepath.Join(dir, "container.log"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("archive: %w", err)
+	}
+	err = e.a.Logs(ctx, act.ID, manager.LogsOptions{Timestamps: true}, logs, logs)
+	if cerr := logs.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil && !errors.Is(err, manager.ErrLogsUnreadable) && !strings.Contains(err.Error(), "does not support reading") {
+		return dir, fmt.Errorf("archive logs: %w", err)
+	}
+	timeout := e.opts.StopTimeout
+	if err := e.a.Stop(ctx, act.ID, manager.StopOptions{Timeout: &timeout}); err != nil && !manager.IsNotFound(err) {
+		e.log.Warn("stop intruder", "name", act.Name, "err", err)
+	}
+	if err := e.a.Remove(ctx, act.ID, manager.RemoveOptions{Force: true}); err != nil && !manager.IsNotFound(err) {
+		return dir, err
+	}
+	return dir, nil
+}
+
+// record appends to the audit log, counts, and tells the person.
+func (e *Enforcer) record(r Record) {
+	e.mu.Lock()
+	e.counts[r.Action]++
+	e.last = append(e.last, r)
+	if len(e.last) > 20 {
+		e.last = e.last[len(e.last)-20:]
+	}
+	e.mu.Unlock()
+	if b, err := json.Marshal(r); err == nil {
+		f, err := os.OpenFile(filepath.Join(e.opts.StateDir, AuditFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err == nil {
+			_, err = f.Write(append(b, '\n'))
+			f.Close()
+		}
+		if err != nil {
+			e.log.Error("audit log", "err", err)
+		}
+	}
+	msg := fmt.Sprintf("enforce: %s %s (%s)", r.Action, r.Container, r.Reason)
+	switch {
+	case r.Result == "dry-run":
+		msg = fmt.Sprintf("enforce (dry run): would %s %s (%s)", r.Action, r.Container, r.Reason)
+	case r.Result != "ok":
+		msg += ": failed: " + r.Result
+	case r.Archive != "":
+		msg += ", archived in " + r.Archive
+	}
+	e.log.Info("action", "container", r.Container, "action", r.Action, "reason", r.Reason, "result", r.Result)
+	if e.opts.Notify != nil {
+		e.opts.Notify(msg)
+	}
+}
+
+// Status is what `enforce status` shows.
+type Status struct {
+	Counts  map[Kind]int
+	Last    []Record
+	Backoff map[string]time.Time // snapshot names waiting to start again, and until when
+}
+
+// Status reports the counts of actions, the last ones and the backoffs.
+func (e *Enforcer) Status() Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := Status{Counts: map[Kind]int{}, Last: append([]Record(nil), e.last...), Backoff: map[string]time.Time{}}
+	for k, v := range e.counts {
+		s.Counts[k] = v
+	}
+	for name, cs := range e.crash {
+		if time.Now().Before(cs.until) {
+			s.Backoff[name] = cs.until
+		}
+	}
+	return s
+}
+
+func shortImage(id string) string {
+	return shortID(strings.TrimPrefix(id, "sha256:"))
+}
