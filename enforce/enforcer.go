@@ -364,7 +364,7 @@ func (e *Enforcer) removeIntruder(ctx context.Context, act Action) (string, erro
 	if cerr := logs.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil && !errors.Is(err, manager.ErrLogsUnreadable) && !strings.Contains(err.Error(), "does not support reading") {
+	if err != nil && !errors.Is(err, manager.ErrLogsUnreadable) {
 		return dir, fmt.Errorf("archive logs: %w", err)
 	}
 	timeout := e.opts.StopTimeout

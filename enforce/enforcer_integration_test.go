@@ -94,7 +94,8 @@ func TestEnforcerKeepsTheSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	exempt := testenv.Name("enf-exempt")
-	exemptID := runLabelled(t, c, label, exempt, enforce.IgnoreLabel, "ignore")
+	exemptID := testenv.RunBusybox(t, c, label, exempt, container.Config{Cmd: []string{"sleep", "3600"},
+		Labels: map[string]string{enforce.IgnoreLabel: "ignore"}}, container.HostConfig{})
 	intruder := testenv.Name("enf-intruder")
 	testenv.RunContainer(t, c, label, intruder, "sh", "-c", "echo intruder was here; sleep 3600")
 
@@ -123,27 +124,4 @@ func TestEnforcerKeepsTheSnapshot(t *testing.T) {
 			t.Errorf("audit log lacks %s:\n%s", want, audit)
 		}
 	}
-}
-
-// runLabelled starts a busybox container carrying label k=v besides the
-// test label, from the start (an enforcer is watching).
-func runLabelled(t *testing.T, c *client.Client, label, name, k, v string) string {
-	t.Helper()
-	ctx := context.Background()
-	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name: name,
-		Config: &container.Config{Image: testenv.BusyboxImage(t, c), Cmd: []string{"sleep", "3600"},
-			Labels: map[string]string{testenv.LabelKey: label, k: v}},
-		HostConfig: &container.HostConfig{NetworkMode: "none"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = c.ContainerRemove(context.Background(), created.ID, client.ContainerRemoveOptions{Force: true})
-	})
-	if _, err := c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return created.ID
 }

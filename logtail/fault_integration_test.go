@@ -56,7 +56,7 @@ func TestFaultEngineRestart(t *testing.T) {
 // runAlways starts a busybox container with restart policy "always".
 func runAlways(t *testing.T, c *client.Client, label, name string, tty bool, cmd ...string) string {
 	t.Helper()
-	return runBusybox(t, c, label, name, container.Config{Cmd: cmd, Tty: tty},
+	return testenv.RunBusybox(t, c, label, name, container.Config{Cmd: cmd, Tty: tty},
 		container.HostConfig{RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyAlways}})
 }
 

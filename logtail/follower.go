@@ -63,8 +63,7 @@ func (k *Keeper) follow(ctx context.Context, c *ctr, tty, running bool, startedA
 			return
 		}
 		if wrote {
-			failures = 0
-			k.clearFailing(c.id)
+			failures = 0 // the first write that worked said so already (flush)
 		}
 		var werr *writeError
 		switch {

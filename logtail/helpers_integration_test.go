@@ -225,34 +225,11 @@ func waitEngine(t *testing.T, c *client.Client, id string, tty bool, marker stri
 	}
 }
 
-// runBusybox creates and starts a busybox container from cfg and host
-// (the image, the test label and network mode "none" filled in), and
-// force-removes it when the test ends.
-func runBusybox(t *testing.T, c *client.Client, label, name string, cfg container.Config, host container.HostConfig) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), guard)
-	defer cancel()
-	cfg.Image = testenv.BusyboxImage(t, c)
-	cfg.Labels = map[string]string{testenv.LabelKey: label}
-	host.NetworkMode = "none"
-	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{Name: name, Config: &cfg, HostConfig: &host})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = c.ContainerRemove(context.Background(), created.ID, client.ContainerRemoveOptions{Force: true})
-	})
-	if _, err := c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return created.ID
-}
-
 // runTTY starts a busybox container with a TTY, as testenv.RunContainer
 // starts one without.
 func runTTY(t *testing.T, c *client.Client, label, name string, cmd ...string) string {
 	t.Helper()
-	return runBusybox(t, c, label, name, container.Config{Cmd: cmd, Tty: true}, container.HostConfig{})
+	return testenv.RunBusybox(t, c, label, name, container.Config{Cmd: cmd, Tty: true}, container.HostConfig{})
 }
 
 func stopContainer(t *testing.T, c *client.Client, id string) {

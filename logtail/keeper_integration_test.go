@@ -101,22 +101,9 @@ func TestUnreadableLogDriver(t *testing.T) {
 	dir := t.TempDir()
 	k := startKeeper(t, dir, logtail.Options{})
 	name := testenv.Name("logs-none")
-	id := runBusybox(t, c, label, name, container.Config{Cmd: []string{"sh", "-c", "echo hi; sleep 3600"}},
+	id := testenv.RunBusybox(t, c, label, name, container.Config{Cmd: []string{"sh", "-c", "echo hi; sleep 3600"}},
 		container.HostConfig{LogConfig: container.LogConfig{Type: "none"}})
-	var notice string
-	waitFor(t, "a notice about "+name, func() bool {
-		for {
-			select {
-			case n := <-k.notices:
-				if strings.Contains(n, name) {
-					notice = n
-					return true
-				}
-			default:
-				return false
-			}
-		}
-	})
+	notice := waitNotice(t, k, name)
 	if !strings.Contains(notice, `"none"`) {
 		t.Errorf("notice %q does not say why", notice)
 	}

@@ -41,7 +41,7 @@ func (m *Manager) Logs(ctx context.Context, id string, opts LogsOptions, stdout,
 		Timestamps: opts.Timestamps,
 	})
 	if err != nil {
-		return m.wrap(err)
+		return m.logsError(err)
 	}
 	defer rc.Close()
 	if info.Config != nil && info.Config.Tty {
@@ -98,14 +98,7 @@ func (m *Manager) LogStream(ctx context.Context, id string, so StreamOptions) (i
 	}
 	rc, err := m.api.ContainerLogs(ctx, id, opts)
 	if err != nil {
-		switch msg := err.Error(); {
-		case strings.Contains(msg, "does not support reading"):
-			return nil, fmt.Errorf("%w: %w", ErrLogsUnreadable, m.wrap(err))
-		case strings.Contains(msg, "dead or marked for removal"):
-			// Being removed: as good as gone, and IsNotFound says so.
-			return nil, goneError{m.wrap(err)}
-		}
-		return nil, m.wrap(err)
+		return nil, m.logsError(err)
 	}
 	return rc, nil
 }
@@ -117,3 +110,17 @@ type goneError struct{ err error }
 func (e goneError) Error() string { return e.err.Error() }
 func (e goneError) Unwrap() error { return e.err }
 func (goneError) NotFound()       {}
+
+// logsError is wrap for a failure to open a container's log, in the
+// engine's words for the two cases callers act on: a log driver that
+// cannot be read back (ErrLogsUnreadable), and a container being removed
+// (as good as gone: IsNotFound says so).
+func (m *Manager) logsError(err error) error {
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "does not support reading"):
+		return fmt.Errorf("%w: %w", ErrLogsUnreadable, m.wrap(err))
+	case strings.Contains(msg, "dead or marked for removal"):
+		return goneError{m.wrap(err)}
+	}
+	return m.wrap(err)
+}

@@ -229,7 +229,7 @@ func shortID(id string) string {
 // command, and returns its full ID. A cleanup force-removes it.
 func RunContainer(t testing.TB, c *client.Client, labelValue, name string, cmd ...string) string {
 	t.Helper()
-	return startContainer(t, c, BusyboxImage(t, c), labelValue, name, false, cmd)
+	return startContainer(t, c, name, labelValue, container.Config{Image: BusyboxImage(t, c), Cmd: cmd}, container.HostConfig{})
 }
 
 // RunLogGen creates and starts a container from LogGenImage whose
@@ -239,25 +239,36 @@ func RunContainer(t testing.TB, c *client.Client, labelValue, name string, cmd .
 // force-removes it.
 func RunLogGen(t testing.TB, c *client.Client, labelValue, name string, tty bool, args ...string) string {
 	t.Helper()
-	return startContainer(t, c, LogGenImage(t, c), labelValue, name, tty, args)
+	return startContainer(t, c, name, labelValue, container.Config{Image: LogGenImage(t, c), Cmd: args, Tty: tty}, container.HostConfig{})
 }
 
-// startContainer is RunContainer and RunLogGen: create, register the
+// RunBusybox is RunContainer with the whole create request in hand (a
+// TTY, a restart policy, a log driver, more labels): cfg gets the busybox
+// image unless it names one, and the test label; host gets network mode
+// "none" unless it names one.
+func RunBusybox(t testing.TB, c *client.Client, labelValue, name string, cfg container.Config, host container.HostConfig) string {
+	t.Helper()
+	if cfg.Image == "" {
+		cfg.Image = BusyboxImage(t, c)
+	}
+	return startContainer(t, c, name, labelValue, cfg, host)
+}
+
+// startContainer is RunContainer, RunLogGen and RunBusybox: create, register the
 // removal, start.
-func startContainer(t testing.TB, c *client.Client, img, labelValue, name string, tty bool, cmd []string) string {
+func startContainer(t testing.TB, c *client.Client, name, labelValue string, cfg container.Config, host container.HostConfig) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name: name,
-		Config: &container.Config{
-			Image:  img,
-			Cmd:    cmd,
-			Tty:    tty,
-			Labels: map[string]string{LabelKey: labelValue},
-		},
-		HostConfig: &container.HostConfig{NetworkMode: "none"},
-	})
+	labels := map[string]string{LabelKey: labelValue}
+	for k, v := range cfg.Labels {
+		labels[k] = v
+	}
+	cfg.Labels = labels
+	if host.NetworkMode == "" {
+		host.NetworkMode = "none"
+	}
+	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{Name: name, Config: &cfg, HostConfig: &host})
 	if err != nil {
 		t.Fatalf("testenv: creating container %q: %v", name, err)
 	}
