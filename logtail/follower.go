@@ -173,9 +173,11 @@ func (k *Keeper) clearFailing(id string) {
 // copyLog opens the file (if it is not open) and the engine's stream from
 // where the file ends, and copies until the stream ends (with follow, when
 // the container stops; without, at the end of what the engine holds).
-// With tail, only the engine's last tail lines are asked for. kept counts
-// the lines written: those the engine sent that the file did not hold. wrote says some
-// output reached the file.
+// With tail, only the engine's last tail lines are asked for, and they
+// are written only if some of them were in the file already (none is
+// written when all are new: the caller then reads everything newer). kept
+// counts the lines the engine sent that the file did not hold. wrote says
+// some output reached the file.
 func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int) (wrote bool, kept int, err error) {
 	c.mu.Lock()
 	if c.file == nil {
@@ -286,6 +288,9 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int
 	for {
 		rec, err := p.next()
 		if err != nil {
+			if tail > 0 && (kept >= tail || !errors.Is(err, io.EOF)) {
+				out = out[:0] // all new, or cut short: not written (see below)
+			}
 			if ferr := flush(); ferr != nil {
 				return wrote, kept, ferr
 			}
@@ -320,6 +325,13 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int
 			if rec.time.After(newest) {
 				newest = rec.time
 			}
+		}
+		// A read of the engine's last lines is held until its end: if
+		// they were all new, lines older than they are may be missing
+		// from the file, and writing them first would put them out of
+		// order (the caller then reads everything newer instead).
+		if tail > 0 {
+			continue
 		}
 		if len(out) >= flushAt || (len(out) > 0 && p.buffered() == 0) {
 			if err := flush(); err != nil {
