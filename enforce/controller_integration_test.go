@@ -260,3 +260,51 @@ func TestScopeAndDrasticResume(t *testing.T) {
 		t.Errorf("planning a snapshot in another scope: %v", err)
 	}
 }
+
+// A deleted snapshot container whose image is gone too cannot come
+// back: the status says why, and it is retried with backoff (the audit
+// log holds more than one failed attempt), not dropped.
+func TestRecreateImageGone(t *testing.T) {
+	c := testenv.Client(t)
+	key, label := testenv.Label(t, c)
+	m := newManager(t)
+	ctx := context.Background()
+	scope := enforce.Scope{key: label}
+	state := t.TempDir()
+	// An image of its own: the busybox one with a layer only this test has.
+	base := testenv.RunContainer(t, c, label, testenv.Name("ctl-base"), "sh", "-c", "echo "+label+" >/mark; sleep 3600")
+	waitFor(t, "the mark written", func() bool {
+		_, err := c.ContainerStatPath(ctx, base, client.ContainerStatPathOptions{Path: "/mark"})
+		return err == nil
+	})
+	ref := "dockman-test/gone:" + label
+	if _, err := c.ContainerCommit(ctx, base, client.ContainerCommitOptions{Reference: ref}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = c.ImageRemove(context.Background(), ref, client.ImageRemoveOptions{Force: true}) })
+	name := testenv.Name("ctl-gone")
+	id := testenv.RunBusybox(t, c, label, name, container.Config{Image: ref, Cmd: []string{"sleep", "3600"}}, container.HostConfig{})
+	script := enforce.NewController(m, enforce.Options{StateDir: state, Scope: scope})
+	if _, err := script.AddToSnapshot(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ImageRemove(ctx, ref, client.ImageRemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	r := startController(t, m, state, scope)
+	if _, err := r.ctl.On(ctx, enforce.OnOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the status to say the image is gone", func() bool {
+		st, err := r.ctl.Status()
+		return err == nil && strings.Contains(st.Failing[name], "its image") && strings.Contains(st.Failing[name], "is gone")
+	})
+	waitFor(t, "a retry", func() bool {
+		b, _ := os.ReadFile(filepath.Join(state, enforce.AuditFile))
+		return strings.Count(string(b), `"container":"`+name+`","action":"recreate"`) >= 2
+	})
+}

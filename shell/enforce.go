@@ -237,6 +237,20 @@ func runEnforceStatus(s *Shell, now time.Time) error {
 		}
 		fmt.Fprintf(w, "Backoff:\t%s\n", strings.Join(parts, ", "))
 	}
+	if len(st.Failing) > 0 {
+		var names []string
+		for n := range st.Failing {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for i, n := range names {
+			label := "Failing:"
+			if i > 0 {
+				label = ""
+			}
+			fmt.Fprintf(w, "%s\t%s: %s (retried with backoff)\n", label, n, st.Failing[n])
+		}
+	}
 	fmt.Fprintf(w, "Audit log:\t%s\n", st.AuditLog)
 	if err := w.Flush(); err != nil {
 		return err
