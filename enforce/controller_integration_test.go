@@ -69,6 +69,15 @@ func startController(t *testing.T, m *manager.Manager, state string, scope enfor
 	return r
 }
 
+// ctlSetup gives a test its engine client, its label (key and value), a
+// Manager, the scope of its label and a state directory.
+func ctlSetup(t *testing.T) (c *client.Client, key, label string, m *manager.Manager, scope enforce.Scope, state string) {
+	t.Helper()
+	c = testenv.Client(t)
+	key, label = testenv.Label(t, c)
+	return c, key, label, newManager(t), enforce.Scope{key: label}, t.TempDir()
+}
+
 func newManager(t *testing.T) *manager.Manager {
 	t.Helper()
 	m, err := manager.New(testenv.Host())
@@ -101,12 +110,8 @@ func engineState(t *testing.T, m *manager.Manager, scope enforce.Scope) map[stri
 // the same state directory resumes, and brings back a snapshot container
 // deleted while none ran. A plan, before that, acts on nothing.
 func TestSnapshotSurvivesRestart(t *testing.T) {
-	c := testenv.Client(t)
-	key, label := testenv.Label(t, c)
-	m := newManager(t)
+	c, _, label, m, scope, state := ctlSetup(t)
 	ctx := context.Background()
-	scope := enforce.Scope{key: label}
-	state := t.TempDir()
 	web, db := testenv.Name("ctl-web"), testenv.Name("ctl-db")
 	// steady keeps running: the plan at restart removes one of two
 	// running containers, not more than half (that would hold it).
@@ -177,12 +182,8 @@ func TestSnapshotSurvivesRestart(t *testing.T) {
 // turn enforcement on nor edit the snapshot while the first enforces. A
 // script (not started) needs --force for an empty snapshot.
 func TestOneEnforcerPerStateDir(t *testing.T) {
-	c := testenv.Client(t)
-	key, label := testenv.Label(t, c)
-	m := newManager(t)
+	c, _, label, m, scope, state := ctlSetup(t)
 	ctx := context.Background()
-	scope := enforce.Scope{key: label}
-	state := t.TempDir()
 	name := testenv.Name("ctl-one")
 	testenv.RunContainer(t, c, label, name, "sleep", "3600")
 
@@ -226,12 +227,8 @@ func TestOneEnforcerPerStateDir(t *testing.T) {
 // lists within the scope, would never see it), and a Controller resumes
 // nothing that would now remove most of what runs.
 func TestScopeAndDrasticResume(t *testing.T) {
-	c := testenv.Client(t)
-	key, label := testenv.Label(t, c)
-	m := newManager(t)
+	c, key, label, m, scope, state := ctlSetup(t)
 	ctx := context.Background()
-	scope := enforce.Scope{key: label}
-	state := t.TempDir()
 	name := testenv.Name("ctl-scope")
 	testenv.RunContainer(t, c, label, name, "sleep", "3600")
 	outside := testenv.Name("ctl-outside")
@@ -265,12 +262,8 @@ func TestScopeAndDrasticResume(t *testing.T) {
 // back: the status says why, and it is retried with backoff (the audit
 // log holds more than one failed attempt), not dropped.
 func TestRecreateImageGone(t *testing.T) {
-	c := testenv.Client(t)
-	key, label := testenv.Label(t, c)
-	m := newManager(t)
+	c, _, label, m, scope, state := ctlSetup(t)
 	ctx := context.Background()
-	scope := enforce.Scope{key: label}
-	state := t.TempDir()
 	// An image of its own: the busybox one with a layer only this test has.
 	base := testenv.RunContainer(t, c, label, testenv.Name("ctl-base"), "sh", "-c", "echo "+label+" >/mark; sleep 3600")
 	waitFor(t, "the mark written", func() bool {
