@@ -301,3 +301,34 @@ func TestRecreateImageGone(t *testing.T) {
 		return strings.Count(string(b), `"container":"`+name+`","action":"recreate"`) >= 2
 	})
 }
+
+// A shell that does not enforce yet sees what a script added to the
+// snapshot meanwhile: enforce on reads the file again, and the container
+// added is kept, not taken for an intruder.
+func TestOnReadsTheSnapshotAgain(t *testing.T) {
+	c, _, label, m, scope, state := ctlSetup(t)
+	ctx := context.Background()
+	first, added := testenv.Name("ctl-first"), testenv.Name("ctl-added")
+	testenv.RunContainer(t, c, label, first, "sleep", "3600")
+	shell := startController(t, m, state, scope)
+	if _, err := shell.ctl.TakeSnapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	testenv.RunContainer(t, c, label, added, "sleep", "3600")
+	script := enforce.NewController(m, enforce.Options{StateDir: state, Scope: scope})
+	if _, err := script.AddToSnapshot(ctx, added); err != nil {
+		t.Fatal(err)
+	}
+	res, err := shell.ctl.On(ctx, enforce.OnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range res.Preview.Actions {
+		if a.Kind != enforce.KindLeave {
+			t.Errorf("planned %s %s: %s", a.Kind, a.Name, a.Reason)
+		}
+	}
+	if names := res.Preview.Snapshot.Names(); len(names) != 2 {
+		t.Errorf("enforcing %v, want both containers", names)
+	}
+}

@@ -355,18 +355,23 @@ func (e *Enforcer) recreate(ctx context.Context, act Action) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Owned at once, before anything else can fail: a container made here
+	// and not recorded would be taken for a squatter next time.
+	if err := e.own(act.Name, id); err != nil {
+		_ = e.a.Remove(ctx, id, manager.RemoveOptions{Force: true}) // retried whole, with backoff
+		return "", fmt.Errorf("record the new container: %w", err)
+	}
 	for net, ep := range spec.Connect {
 		if err := e.a.Connect(ctx, net, id, ep); err != nil {
 			return id, err
 		}
 	}
-	e.own(act.Name, id)
 	return id, e.a.Start(ctx, id)
 }
 
 // own records id as the container that is name now, durably.
-func (e *Enforcer) own(name, id string) {
-	err := e.store.edit(func(s *Snapshot) error {
+func (e *Enforcer) own(name, id string) error {
+	return e.store.edit(func(s *Snapshot) error {
 		if _, ok := s.Containers[name]; !ok {
 			return nil // taken out of the snapshot meanwhile
 		}
@@ -376,9 +381,6 @@ func (e *Enforcer) own(name, id string) {
 		s.Owned[name] = id
 		return nil
 	})
-	if err != nil {
-		e.log.Error("save snapshot", "err", err)
-	}
 }
 
 // removeIntruder archives an intruder's inspect output and logs, then

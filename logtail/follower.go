@@ -102,8 +102,11 @@ func (k *Keeper) follow(ctx context.Context, c *ctr, tty, running bool, startedA
 				// the file holds; if all of it was new, read everything
 				// newer.
 				_, n, err := k.copyLog(ctx, c, tty, false, finalTail)
-				if err == nil && n >= finalTail {
+				if err == nil && n >= finalTail && ctx.Err() == nil {
 					_, _, err = k.copyLog(ctx, c, tty, false, 0)
+				}
+				if ctx.Err() != nil {
+					return // cut short: not drained, read again next time
 				}
 				if err != nil {
 					if manager.IsNotFound(err) {
