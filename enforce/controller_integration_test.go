@@ -332,3 +332,22 @@ func TestOnReadsTheSnapshotAgain(t *testing.T) {
 		t.Errorf("enforcing %v, want both containers", names)
 	}
 }
+
+// A snapshot container whose process ends by itself is started again:
+// the engine's list may still say running right after the die event, so
+// the enforcer must not trust it (it inspects).
+func TestRestartsWhatExitsByItself(t *testing.T) {
+	c, _, label, m, scope, state := ctlSetup(t)
+	ctx := context.Background()
+	name := testenv.Name("ctl-exits")
+	testenv.RunContainer(t, c, label, name, "sh", "-c", "sleep 2")
+	r := startController(t, m, state, scope)
+	if _, err := r.ctl.On(ctx, enforce.OnOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, name+" started again twice", func() bool {
+		b, _ := os.ReadFile(filepath.Join(state, enforce.AuditFile))
+		return strings.Count(string(b), `"container":"`+name+`","id":`) >= 2 &&
+			strings.Count(string(b), `"action":"start"`) >= 2
+	})
+}

@@ -142,7 +142,9 @@ func (e *Enforcer) Handle(ev manager.Event) {
 	switch {
 	case ev.Resync:
 		for _, c := range ev.Containers {
-			e.queue.Add(nameOf(c))
+			if e.opts.Scope.matches(c.Labels) {
+				e.queue.Add(nameOf(c))
+			}
 		}
 		e.queueSnapshot()
 	case ev.Type == events.ContainerEventType && ev.Name != "":
@@ -198,13 +200,30 @@ func (e *Enforcer) reconcile(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	snap := e.store.get()
+	_, inSnapshot := snap.containers()[name]
 	var live []container.Summary
 	for _, c := range list {
-		if nameOf(c) == name {
-			live = append(live, c)
+		if nameOf(c) != name {
+			continue
 		}
+		if inSnapshot && c.State != container.StateExited && c.State != container.StateCreated {
+			// The engine sends "die" before it saves the state its list
+			// reads: a list right after the event may still say running,
+			// and nothing else would wake this name. An inspect waits on
+			// the container's lock, held until the state is saved.
+			info, _, err := e.a.Inspect(ctx, c.ID)
+			switch {
+			case manager.IsNotFound(err):
+				continue // gone meanwhile: as if not listed
+			case err != nil:
+				return err
+			case info.State != nil:
+				c.State = info.State.Status
+			}
+		}
+		live = append(live, c)
 	}
-	snap := e.store.get()
 	sub := &Snapshot{Containers: map[string]Saved{}}
 	owned := map[string]string{}
 	if snap != nil {

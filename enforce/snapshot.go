@@ -65,6 +65,16 @@ func (s Scope) String() string {
 	return ""
 }
 
+// matches reports whether labels carry every label of the scope.
+func (s Scope) matches(labels map[string]string) bool {
+	for k, v := range s {
+		if l, ok := labels[k]; !ok || l != v {
+			return false
+		}
+	}
+	return true
+}
+
 // filters is the scope as engine list filters.
 func (s Scope) filters() map[string][]string {
 	if len(s) == 0 {
@@ -130,6 +140,14 @@ func (s *Snapshot) Remove(names ...string) error {
 		return fmt.Errorf("not in the snapshot: %s", strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// containers is s.Containers, nil for a nil snapshot (none taken).
+func (s *Snapshot) containers() map[string]Saved {
+	if s == nil {
+		return nil
+	}
+	return s.Containers
 }
 
 // Names returns the snapshot's container names, sorted (none for nil).
