@@ -20,6 +20,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/pflag"
 
+	"github.com/dockman/dockman/enforce"
 	"github.com/dockman/dockman/logtail"
 	"github.com/dockman/dockman/manager"
 	"github.com/dockman/dockman/runner"
@@ -43,6 +44,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	logMaxSize := fs.String("log-max-size", "10m", "Rotate a container's log file past this size (0: never)")
 	logMaxFiles := fs.Int("log-max-files", logtail.DefaultMaxFiles, "Log files kept per container, the current one included")
 	noLogs := fs.Bool("no-logs", false, "Do not keep the containers' logs in files")
+	scopeFlags := fs.StringArray("scope", nil, "Confine snapshots and enforcement to containers with this label=value (repeatable: all of them)")
+	stopTimeout := fs.Int("stop-timeout", enforce.DefaultStopTimeout, "Seconds enforcement gives an intruder to stop before killing it")
 	script := fs.StringP("command", "c", "", "Run these commands (separated by ';') and exit")
 	noColor := fs.Bool("no-color", false, "Never colour output")
 	debug := fs.Bool("debug", false, "Write more detail to the debug log (STATE-DIR/debug.log)")
@@ -79,6 +82,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dockman: invalid --log-max-files %d: at least 2 (the current file and one rotated)\n", *logMaxFiles)
 		return 2
 	}
+	scope, err := enforce.ParseScope(*scopeFlags)
+	if err != nil {
+		fmt.Fprintf(stderr, "dockman: invalid --%v\n", err)
+		return 2
+	}
+	if *stopTimeout < 0 {
+		fmt.Fprintf(stderr, "dockman: invalid --stop-timeout %d: seconds, 0 or more\n", *stopTimeout)
+		return 2
+	}
 	if *logDir == "" {
 		*logDir = filepath.Join(*stateDir, "logs")
 	}
@@ -101,8 +113,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if fs.Changed("command") {
 			in = strings.NewReader(*script)
 		}
+		// A script edits the snapshot and the on/off state, and leaves the
+		// enforcing to the shell or agent that runs on the state directory.
+		ctl := enforce.NewController(mgr, enforce.Options{StateDir: *stateDir, Scope: scope, StopTimeout: *stopTimeout})
 		sh := shell.New(mgr, shell.Options{Out: stdout, Err: stderr, ColorOut: colorOut, ColorErr: colorErr,
-			LogFiles: func() ([]logtail.FileStatus, error) { return logtail.ReadDir(*logDir) }})
+			LogFiles: func() ([]logtail.FileStatus, error) { return logtail.ReadDir(*logDir) }, Enforce: ctl})
 		return runScript(sh, in, stderr)
 	}
 
@@ -135,9 +150,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		parts.Add("logs", keeper, keeper.Handle)
 		logFiles = func() ([]logtail.FileStatus, error) { return keeper.Files(), nil }
 	}
+	// Enforcement runs while the shell is open, and resumes at start if it
+	// was on when dockman last ran on this state directory.
+	ctl := enforce.NewController(mgr, enforce.Options{
+		StateDir: *stateDir, Scope: scope, StopTimeout: *stopTimeout, Self: enforce.DetectSelf(),
+		Log: logger, Notify: parts.Notify,
+	})
+	parts.Add("enforce", ctl, ctl.Handle)
 	sh = shell.New(inv.Front(), shell.Options{
 		Out: stdout, Err: stderr, ColorOut: colorOut, ColorErr: colorErr, History: history,
-		Completer: shell.NewCompleter(inv), DebugLog: logPath, LogFiles: logFiles,
+		Completer: shell.NewCompleter(inv), DebugLog: logPath, LogFiles: logFiles, Enforce: ctl,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -148,7 +170,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer parts.Stop()
 
 	fmt.Fprintf(stdout, "dockman %s on %s: type 'help' for commands, Ctrl-D to leave\n", version, mgr.Host())
-	if err := sh.Interactive(ctx, "dockman> "); err != nil {
+	err = sh.Interactive(ctx, "dockman> ")
+	if ctl.Running() {
+		fmt.Fprintf(stdout, "dockman: enforcement stops with this shell; it resumes when dockman starts again with --state-dir %s ('enforce off' first ends it for good)\n", *stateDir)
+	}
+	if err != nil {
 		logger.Error("dockman stopped", "err", err)
 		fmt.Fprintf(stderr, "dockman: %v\n", err)
 		return 1

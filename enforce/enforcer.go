@@ -51,6 +51,9 @@ type Options struct {
 	Notify func(msg string)
 }
 
+// keepLast is how many of the last actions the status shows.
+const keepLast = 20
+
 // AuditFile is the audit log's name in the state directory: one JSON
 // object per line for every action taken (or, dry, that would be).
 const AuditFile = "enforce-audit.jsonl"
@@ -76,8 +79,9 @@ type Enforcer struct {
 	log   *slog.Logger
 	queue *workqueue.Queue[string]
 
+	store *store
+
 	mu     sync.Mutex
-	snap   *Snapshot
 	crash  map[string]*crashState
 	timers map[string]*time.Timer
 	counts map[Kind]int
@@ -102,12 +106,21 @@ const (
 	crashReset = 10 * time.Second
 )
 
-// New returns a stopped Enforcer for snapshot snap.
+// New returns a stopped Enforcer for snapshot snap, which it saves in
+// the state directory when it notes a recreated container's new ID.
 func New(a Actor, snap *Snapshot, opts Options) *Enforcer {
+	return newEnforcer(a, newStore(filepath.Join(opts.StateDir, SnapshotFile), snap), opts)
+}
+
+// DefaultStopTimeout is the seconds an intruder gets to stop before it is
+// killed, unless Options say otherwise: short, as it is not wanted here.
+const DefaultStopTimeout = 2
+
+func newEnforcer(a Actor, st *store, opts Options) *Enforcer {
 	if opts.StopTimeout <= 0 {
-		opts.StopTimeout = 2
+		opts.StopTimeout = DefaultStopTimeout
 	}
-	e := &Enforcer{a: a, opts: opts, log: opts.Log, snap: snap,
+	e := &Enforcer{a: a, opts: opts, log: opts.Log, store: st,
 		crash: map[string]*crashState{}, timers: map[string]*time.Timer{}, counts: map[Kind]int{}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -137,9 +150,11 @@ func (e *Enforcer) Handle(ev manager.Event) {
 }
 
 func (e *Enforcer) queueSnapshot() {
-	e.mu.Lock()
-	names := e.snap.Names()
-	e.mu.Unlock()
+	e.queueNames(e.store.get().Names()...)
+}
+
+// queueNames has the named containers looked at again.
+func (e *Enforcer) queueNames(names ...string) {
 	for _, n := range names {
 		e.queue.Add(n)
 	}
@@ -185,16 +200,18 @@ func (e *Enforcer) reconcile(ctx context.Context, name string) error {
 			live = append(live, c)
 		}
 	}
-	e.mu.Lock()
+	snap := e.store.get()
 	sub := &Snapshot{Containers: map[string]Saved{}}
-	if s, ok := e.snap.Containers[name]; ok {
-		sub.Containers[name] = s
+	owned := map[string]string{}
+	if snap != nil {
+		if s, ok := snap.Containers[name]; ok {
+			sub.Containers[name] = s
+			owned[name] = snap.Owned[name]
+			if owned[name] == "" {
+				owned[name] = savedID(s)
+			}
+		}
 	}
-	owned := map[string]string{name: e.snap.Owned[name]}
-	if owned[name] == "" {
-		owned[name] = savedID(sub.Containers[name])
-	}
-	e.mu.Unlock()
 	var failed error
 	for _, act := range Plan(sub, Live{Containers: live, Self: e.opts.Self, Owned: owned}) {
 		if act.Kind == KindLeave {
@@ -293,9 +310,10 @@ func (e *Enforcer) recreate(ctx context.Context, act Action) (string, error) {
 	if act.ID != "" { // a husk being removed, or dead: out of the way first
 		_ = e.a.Remove(ctx, act.ID, manager.RemoveOptions{Force: true})
 	}
-	e.mu.Lock()
-	saved := e.snap.Containers[act.Name]
-	e.mu.Unlock()
+	saved, ok := e.store.get().Containers[act.Name]
+	if !ok {
+		return "", fmt.Errorf("no longer in the snapshot")
+	}
 	spec, err := Recreate(saved)
 	if err != nil {
 		return "", err
@@ -327,13 +345,17 @@ func (e *Enforcer) recreate(ctx context.Context, act Action) (string, error) {
 
 // own records id as the container that is name now, durably.
 func (e *Enforcer) own(name, id string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.snap.Owned == nil {
-		e.snap.Owned = map[string]string{}
-	}
-	e.snap.Owned[name] = id
-	if err := e.snap.Save(filepath.Join(e.opts.StateDir, SnapshotFile)); err != nil {
+	err := e.store.edit(func(s *Snapshot) error {
+		if _, ok := s.Containers[name]; !ok {
+			return nil // taken out of the snapshot meanwhile
+		}
+		if s.Owned == nil {
+			s.Owned = map[string]string{}
+		}
+		s.Owned[name] = id
+		return nil
+	})
+	if err != nil {
 		e.log.Error("save snapshot", "err", err)
 	}
 }
@@ -382,8 +404,8 @@ func (e *Enforcer) record(r Record) {
 	e.mu.Lock()
 	e.counts[r.Action]++
 	e.last = append(e.last, r)
-	if len(e.last) > 20 {
-		e.last = e.last[len(e.last)-20:]
+	if len(e.last) > keepLast {
+		e.last = e.last[len(e.last)-keepLast:]
 	}
 	e.mu.Unlock()
 	if b, err := json.Marshal(r); err == nil {
@@ -396,14 +418,14 @@ func (e *Enforcer) record(r Record) {
 			e.log.Error("audit log", "err", err)
 		}
 	}
-	msg := fmt.Sprintf("enforce: %s %s (%s)", r.Action, r.Container, r.Reason)
+	msg := fmt.Sprintf("enforce: %s %s: %s", r.Action, r.Container, r.Reason)
 	switch {
 	case r.Result == "dry-run":
-		msg = fmt.Sprintf("enforce (dry run): would %s %s (%s)", r.Action, r.Container, r.Reason)
+		msg = fmt.Sprintf("enforce (dry run): would %s %s: %s", r.Action, r.Container, r.Reason)
 	case r.Result != "ok":
 		msg += ": failed: " + r.Result
 	case r.Archive != "":
-		msg += ", archived in " + r.Archive
+		msg += "; archived in " + r.Archive
 	}
 	e.log.Info("action", "container", r.Container, "action", r.Action, "reason", r.Reason, "result", r.Result)
 	if e.opts.Notify != nil {

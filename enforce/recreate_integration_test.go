@@ -144,6 +144,13 @@ func differences(t *testing.T, a, b json.RawMessage, idA, idB string) []string {
 		for _, p := range engineOwned {
 			deletePath(m, strings.Split(p, "."))
 		}
+		// The engine lists mounts in no fixed order (it walks a map):
+		// compared by destination.
+		if mounts, ok := m["Mounts"].([]any); ok {
+			sort.Slice(mounts, func(i, j int) bool {
+				return fmt.Sprint(mounts[i].(map[string]any)["Destination"]) < fmt.Sprint(mounts[j].(map[string]any)["Destination"])
+			})
+		}
 		if ns, ok := m["NetworkSettings"].(map[string]any); ok {
 			if nets, ok := ns["Networks"].(map[string]any); ok {
 				for _, n := range nets {

@@ -32,6 +32,9 @@ type Snapshot struct {
 	// Owned maps a name to the container enforcement created for it when
 	// it recreated it: a container of that name with another ID squats it.
 	Owned map[string]string `json:"owned,omitempty"`
+	// Scope is the scope it was taken in: enforcing it in another would
+	// treat what it holds, or what it left out, wrongly.
+	Scope Scope `json:"scope,omitempty"`
 }
 
 // SnapshotFile is the snapshot's name in the state directory.
@@ -52,6 +55,14 @@ func ParseScope(values []string) (Scope, error) {
 		s[k] = val
 	}
 	return s, nil
+}
+
+// String is the scope as --scope values, sorted: "a=1,b=2".
+func (s Scope) String() string {
+	if f := s.filters(); f != nil {
+		return strings.Join(f["label"], ",")
+	}
+	return ""
 }
 
 // filters is the scope as engine list filters.
@@ -76,7 +87,7 @@ func Take(ctx context.Context, e Engine, scope Scope) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
-	snap := &Snapshot{Taken: time.Now().UTC(), Containers: map[string]Saved{}}
+	snap := &Snapshot{Taken: time.Now().UTC(), Containers: map[string]Saved{}, Scope: scope}
 	for _, c := range list {
 		saved, name, err := save(ctx, e, c.ID)
 		if manager.IsNotFound(err) {
@@ -121,8 +132,11 @@ func (s *Snapshot) Remove(names ...string) error {
 	return nil
 }
 
-// Names returns the snapshot's container names, sorted.
+// Names returns the snapshot's container names, sorted (none for nil).
 func (s *Snapshot) Names() []string {
+	if s == nil {
+		return nil
+	}
 	names := make([]string, 0, len(s.Containers))
 	for n := range s.Containers {
 		names = append(names, n)

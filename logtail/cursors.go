@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/dockman/dockman/internal/durable"
@@ -113,40 +112,20 @@ func (c *cursors) save() error {
 	return err
 }
 
-// dirLock is the log directory's lock: one keeper per directory, or two
-// dockman processes would write every line twice.
-type dirLock struct{ f *os.File }
-
-// errLocked says another process keeps the logs in the directory.
+// errLocked says another process keeps the logs in the directory: one
+// keeper per directory, or two dockman processes would write every line
+// twice.
 var errLocked = errors.New("another dockman keeps the logs in this directory")
 
-func lockDir(dir string) (*dirLock, error) {
-	path := filepath.Join(dir, ".lock")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		pid, _ := os.ReadFile(path)
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			if len(pid) > 0 {
-				return nil, fmt.Errorf("%w (pid %s)", errLocked, trimNL(pid))
-			}
-			return nil, errLocked
+// lockDir takes the log directory's lock, DIR/.lock.
+func lockDir(dir string) (*durable.Lock, error) {
+	lock, err := durable.TryLock(filepath.Join(dir, ".lock"))
+	var held *durable.LockedError
+	if errors.As(err, &held) {
+		if held.Pid != "" {
+			return nil, fmt.Errorf("%w (pid %s)", errLocked, held.Pid)
 		}
-		return nil, err
+		return nil, errLocked
 	}
-	_ = f.Truncate(0)
-	_, _ = f.WriteAt([]byte(fmt.Sprintf("%d\n", os.Getpid())), 0)
-	return &dirLock{f: f}, nil
-}
-
-func (l *dirLock) unlock() { l.f.Close() }
-
-func trimNL(b []byte) string {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ') {
-		b = b[:len(b)-1]
-	}
-	return string(b)
+	return lock, err
 }

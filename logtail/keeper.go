@@ -21,6 +21,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
 
+	"github.com/dockman/dockman/internal/durable"
 	"github.com/dockman/dockman/internal/workqueue"
 	"github.com/dockman/dockman/manager"
 )
@@ -74,7 +75,7 @@ type Keeper struct {
 
 	mu       sync.Mutex
 	ctrs     map[string]*ctr
-	lock     *dirLock
+	lock     *durable.Lock
 	cur      *cursors
 	disabled error            // another process keeps this directory
 	failing  map[string]error // container ID ("" for the directory) → why its file cannot be written
@@ -215,7 +216,7 @@ func (k *Keeper) Stop() {
 		}
 	}
 	if k.lock != nil {
-		k.lock.unlock()
+		k.lock.Unlock()
 		k.lock = nil
 	}
 }
@@ -233,7 +234,7 @@ func (k *Keeper) ensureDir() error {
 	}
 	dir := k.opts.Dir
 	err := os.MkdirAll(dir, 0o755)
-	var lock *dirLock
+	var lock *durable.Lock
 	if err == nil {
 		lock, err = lockDir(dir)
 	}
@@ -254,7 +255,7 @@ func (k *Keeper) ensureDir() error {
 			cur, err = loadCursors(dir)
 		}
 		if err != nil {
-			lock.unlock()
+			lock.Unlock()
 		}
 	}
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/spf13/pflag"
 )
@@ -23,6 +24,7 @@ const (
 	ArgImage                    // an image, then free words (run)
 	ArgCommand                  // a command name (help)
 	ArgLogFile                  // a container with a log file, removed ones too (tail)
+	ArgSnapshotName             // a name in the enforcement snapshot (snapshot rm)
 )
 
 // Command is one entry of the command table. The table feeds dispatch, help
@@ -42,6 +44,34 @@ type Command struct {
 	// runs the command once they are parsed. It is called afresh for every
 	// invocation, so no flag value leaks from one line to the next.
 	Setup func(fs *pflag.FlagSet) RunFunc
+	// Subcommands, when set, make the first word choose one of them
+	// (`enforce on`): each is a Command of its own whose Name is the whole
+	// "enforce on", and DefaultSub runs when no word is given. Their words
+	// are completed, and help lists them.
+	Subcommands []*Command
+	DefaultSub  string
+}
+
+// sub returns the subcommand that word names.
+func (c *Command) sub(word string) *Command {
+	for _, sc := range c.Subcommands {
+		if sc.word() == word {
+			return sc
+		}
+	}
+	return nil
+}
+
+// word is the last word of the name: "on" of "enforce on".
+func (c *Command) word() string { return c.Name[strings.LastIndexByte(c.Name, ' ')+1:] }
+
+// subWords lists the subcommands' words, for messages.
+func (c *Command) subWords() string {
+	var w []string
+	for _, sc := range c.Subcommands {
+		w = append(w, sc.word())
+	}
+	return strings.Join(w, ", ")
 }
 
 // RunFunc runs a command with its parsed positional arguments.
@@ -59,6 +89,8 @@ var commands = []*Command{
 	logsCommand,
 	tailCommand,
 	logfilesCommand,
+	snapshotCommand,
+	enforceCommand,
 	inspectCommand,
 	historyCommand,
 	helpCommand,
@@ -103,6 +135,19 @@ func (c *Command) flagSet() (*pflag.FlagSet, RunFunc) {
 // the command (a commandError), carries docker's exit status, and a flag or
 // argument error also carries the usage line.
 func (c *Command) execute(ctx context.Context, s *Shell, args []string) error {
+	if len(c.Subcommands) > 0 {
+		word, rest := c.DefaultSub, args
+		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			word, rest = args[0], args[1:]
+		} else if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			return printUsage(s.out, c)
+		}
+		sc := c.sub(word)
+		if sc == nil {
+			return usageError(c, StatusFailed, fmt.Errorf("unknown subcommand %q: one of %s", word, c.subWords()))
+		}
+		return sc.execute(ctx, s, rest)
+	}
 	fs, run := c.flagSet()
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {

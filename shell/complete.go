@@ -50,6 +50,15 @@ func (c *Completer) candidates(words []string, current string) []prompt.Suggest 
 	if !ok {
 		return nil
 	}
+	if len(cmd.Subcommands) > 0 {
+		if len(words) == 1 {
+			return subcommandSuggestions(cmd)
+		}
+		if cmd = cmd.sub(words[1]); cmd == nil {
+			return nil
+		}
+		words = words[1:]
+	}
 	fs, _ := cmd.flagSet()
 	positional, pendingFlag := scanArgs(fs, cmd.NoInterspersed, words[1:])
 	if pendingFlag != nil {
@@ -141,8 +150,25 @@ func (c *Completer) argSuggestions(cmd *Command, positional int) []prompt.Sugges
 		if positional == 0 {
 			return c.logFileSuggestions()
 		}
+	case ArgSnapshotName:
+		if c.snapshotNames != nil {
+			var out []prompt.Suggest
+			for _, n := range c.snapshotNames() {
+				out = append(out, prompt.Suggest{Text: n, Description: "in the snapshot"})
+			}
+			return out
+		}
 	}
 	return nil
+}
+
+// subcommandSuggestions offers the words of cmd's subcommands.
+func subcommandSuggestions(cmd *Command) []prompt.Suggest {
+	var out []prompt.Suggest
+	for _, sc := range cmd.Subcommands {
+		out = append(out, prompt.Suggest{Text: sc.word(), Description: sc.Summary})
+	}
+	return out
 }
 
 // logFileSuggestions offers the containers known, as containerSuggestions

@@ -21,6 +21,9 @@ type Completer struct {
 	// logFiles is the Shell's Options.LogFiles (nil: none), set by New:
 	// the log files of removed containers are offered to tail.
 	logFiles func() ([]logtail.FileStatus, error)
+	// snapshotNames, set by New from Options.Enforce, lists the names in
+	// the enforcement snapshot, from memory (snapshot rm).
+	snapshotNames func() []string
 }
 
 // CompletionSource is what the Completer reads names from. It must answer

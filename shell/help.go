@@ -11,19 +11,26 @@ import (
 
 var helpCommand = &Command{
 	Name:    "help",
-	Usage:   "help [COMMAND]",
+	Usage:   "help [COMMAND [SUBCOMMAND]]",
 	Summary: "Show the commands, or one command's usage and flags",
 	Args:    ArgCommand,
-	MaxArgs: 1,
+	MaxArgs: 2,
 	// Setup is set in init: it reads the command table, which includes help.
 }
 
 func setupHelp(fs *pflag.FlagSet) RunFunc {
 	return func(ctx context.Context, s *Shell, args []string) error {
-		if len(args) == 1 {
+		if len(args) > 0 {
 			c, ok := lookup(args[0])
 			if !ok {
 				return fmt.Errorf("unknown command %q", args[0])
+			}
+			if len(args) == 2 {
+				sc := c.sub(args[1])
+				if sc == nil {
+					return fmt.Errorf("unknown command %q", args[0]+" "+args[1])
+				}
+				c = sc
 			}
 			return printUsage(s.out, c)
 		}
@@ -44,6 +51,14 @@ func setupHelp(fs *pflag.FlagSet) RunFunc {
 func printUsage(w io.Writer, c *Command) error {
 	fs, _ := c.flagSet()
 	fmt.Fprintf(w, "Usage:  %s\n\n%s\n", c.Usage, c.Summary)
+	if len(c.Subcommands) > 0 {
+		fmt.Fprintln(w, "\nCommands:")
+		for _, sc := range c.Subcommands {
+			fmt.Fprintf(w, "  %-10s %s\n", sc.word(), sc.Summary)
+		}
+		fmt.Fprintf(w, "\nType 'help %s COMMAND' for a command's flags.\n", c.Name)
+		return nil
+	}
 	if u := fs.FlagUsages(); strings.TrimSpace(u) != "" {
 		fmt.Fprintf(w, "\nOptions:\n%s", u)
 	}

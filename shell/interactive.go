@@ -51,6 +51,8 @@ func (s *Shell) Interactive(ctx context.Context, prefix string) error {
 	}
 	defer lr.Close()
 	defer s.notices.stop()
+	s.confirm = func(ctx context.Context, q string) (bool, error) { return askTerminal(ctx, s.out, q) }
+	defer func() { s.confirm = nil }()
 
 	sess := &promptSession{lr: lr}
 	defer func() { s.signal = sess.endedBy() }()

@@ -19,6 +19,7 @@ import (
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/volume"
 
+	"github.com/dockman/dockman/enforce"
 	"github.com/dockman/dockman/logtail"
 	"github.com/dockman/dockman/manager"
 )
@@ -70,6 +71,9 @@ type Options struct {
 	// handed it too, to offer tail the names of removed containers: it
 	// must then answer from memory, as every completion source does.
 	LogFiles func() ([]logtail.FileStatus, error)
+	// Enforce, when set, backs the snapshot and enforce commands; the
+	// Completer, when set, is handed its snapshot names.
+	Enforce *enforce.Controller
 }
 
 // Shell executes dockman commands. One Shell serves one session; Execute is
@@ -92,12 +96,19 @@ type Shell struct {
 	signal     os.Signal // the signal that ended an interactive session
 	// logFiles is Options.LogFiles; see listLogFiles.
 	logFiles func() ([]logtail.FileStatus, error)
+	enforce  *enforce.Controller
+	// confirm asks the person a yes/no question; set by Interactive
+	// (a script has no one to ask).
+	confirm func(ctx context.Context, question string) (bool, error)
 }
 
 // New returns a Shell that runs commands against eng.
 func New(eng Engine, opts Options) *Shell {
 	if opts.Completer != nil {
 		opts.Completer.logFiles = opts.LogFiles
+		if opts.Enforce != nil {
+			opts.Completer.snapshotNames = opts.Enforce.SnapshotNames
+		}
 	}
 	return &Shell{
 		eng:      eng,
@@ -109,6 +120,7 @@ func New(eng Engine, opts Options) *Shell {
 		complete: opts.Completer,
 		debugLog: opts.DebugLog,
 		logFiles: opts.LogFiles,
+		enforce:  opts.Enforce,
 	}
 }
 
