@@ -531,7 +531,6 @@ func (r *enforceRun) die(b *testing.B, id string, giveUp time.Duration) (float64
 		return ev.ID == id && ev.Action == "start" && ev.Nano >= died.Nano
 	})
 	if err != nil {
-		b.Logf("%v: given up", err)
 		return 0, false
 	}
 	return since(died, started), true
@@ -761,9 +760,10 @@ func calm(pid int) {
 	}
 }
 
-// timeline logs, with ENFORCE_DEBUG, each sample's engine events by
+// timeline prints, with ENFORCE_DEBUG, each sample's engine events by
 // container name, in ms from the first, and when dockman began its action
 // (the audit log's time: after its list and plan, before the engine call).
+// On stdout: a benchmark's log is cut after 10 lines.
 func (r *enforceRun) timeline(b *testing.B, names []string) {
 	if !r.debug {
 		return
@@ -810,7 +810,7 @@ func (r *enforceRun) timeline(b *testing.B, names []string) {
 				line = append(line, fmt.Sprintf("dockman %s at +%.1f (%s)", rec.Action, float64(rec.Time.UnixNano()-base)/1e6, rec.Result))
 			}
 		}
-		b.Logf("%s: %s", name, strings.Join(line, ", "))
+		note("  %s: %s", name, strings.Join(line, ", "))
 	}
 }
 
