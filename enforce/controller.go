@@ -29,9 +29,6 @@ type Controller struct {
 	a     Actor
 	opts  Options
 	store *store
-	// loadErr is why the snapshot or state file could not be read: every
-	// command says it, and nothing is overwritten.
-	loadErr error
 
 	mu   sync.Mutex
 	ctx  context.Context // the runner's, from Start; nil: no enforcer runs here
@@ -43,14 +40,27 @@ type Controller struct {
 // NewController reads the snapshot and the on/off state from
 // opts.StateDir; nothing runs until Start and On.
 func NewController(a Actor, opts Options) *Controller {
-	c := &Controller{a: a, opts: opts}
-	path := filepath.Join(opts.StateDir, SnapshotFile)
-	snap, err := LoadSnapshot(path)
-	if err != nil {
-		c.loadErr = fmt.Errorf("the snapshot cannot be read: %w", err)
-	}
-	c.store = newStore(path, snap)
+	c := &Controller{a: a, opts: opts, store: newStore(filepath.Join(opts.StateDir, SnapshotFile), nil)}
+	_ = c.fresh() // an unreadable snapshot is said by each command
 	return c
+}
+
+// fresh reads the snapshot from its file again, unless this process
+// enforces: another dockman may have changed it since (a script's
+// `snapshot add`, a shell since closed that recorded a recreated ID),
+// while the one that holds the lock is the only one to write it. An
+// unreadable file is an error, and is never overwritten.
+func (c *Controller) fresh() error {
+	c.mu.Lock()
+	mine := c.lock != nil
+	c.mu.Unlock()
+	if mine {
+		return nil
+	}
+	if err := c.store.reload(); err != nil {
+		return fmt.Errorf("the snapshot cannot be read: %w", err)
+	}
+	return nil
 }
 
 // Start resumes enforcement if it was on when dockman last ran on this
@@ -61,15 +71,16 @@ func (c *Controller) Start(ctx context.Context) error {
 	c.mu.Lock()
 	c.ctx = ctx
 	c.mu.Unlock()
-	if c.loadErr != nil {
-		return nil
-	}
 	st, err := loadState(c.statePath())
 	if err != nil {
 		c.notify(fmt.Sprintf("enforce: %v: enforcement stays off", err))
 		return nil
 	}
 	if !st.On {
+		return nil
+	}
+	if err := c.fresh(); err != nil {
+		c.notify(fmt.Sprintf("enforce: was on, but %v: enforcement stays off", err))
 		return nil
 	}
 	if c.store.get() == nil {
@@ -139,8 +150,8 @@ func (c *Controller) Running() bool {
 
 // Snapshot returns the snapshot (nil when none was taken). Read it only.
 func (c *Controller) Snapshot() (*Snapshot, error) {
-	if c.loadErr != nil {
-		return nil, c.loadErr
+	if err := c.fresh(); err != nil {
+		return nil, err
 	}
 	return c.store.get(), nil
 }
@@ -160,7 +171,7 @@ func (c *Controller) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 	if err := c.editable(); err != nil {
 		return nil, err
 	}
-	snap, err := Take(ctx, c.a, c.opts.Scope)
+	snap, err := c.take(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -188,6 +199,9 @@ func (c *Controller) AddToSnapshot(ctx context.Context, refs ...string) ([]strin
 		info, _, err := c.a.Inspect(ctx, ref)
 		if err != nil {
 			return nil, err
+		}
+		if IsSelf(info.ID, c.opts.Self) {
+			return nil, fmt.Errorf("%s is dockman's own container: enforcement never touches it", strings.TrimPrefix(info.Name, "/"))
 		}
 		for k, v := range c.opts.Scope {
 			if info.Config == nil || info.Config.Labels[k] != v {
@@ -241,11 +255,26 @@ func (c *Controller) RemoveFromSnapshot(names ...string) error {
 	return nil
 }
 
+// take takes a snapshot within the scope, dockman's own container left
+// out: it is never enforced.
+func (c *Controller) take(ctx context.Context) (*Snapshot, error) {
+	snap, err := Take(ctx, c.a, c.opts.Scope)
+	if err != nil {
+		return nil, err
+	}
+	for name, saved := range snap.Containers {
+		if IsSelf(savedID(saved), c.opts.Self) {
+			delete(snap.Containers, name)
+		}
+	}
+	return snap, nil
+}
+
 // editable refuses edits of a snapshot that cannot be read, or that
 // another process enforces: its copy in memory would not see them.
 func (c *Controller) editable() error {
-	if c.loadErr != nil {
-		return c.loadErr
+	if err := c.fresh(); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	mine := c.lock != nil
@@ -289,13 +318,13 @@ type Preview struct {
 // on nothing. With no snapshot taken yet, it plans from what one taken
 // now would hold (what `enforce on` would take).
 func (c *Controller) Plan(ctx context.Context) (Preview, error) {
-	if c.loadErr != nil {
-		return Preview{}, c.loadErr
+	if err := c.fresh(); err != nil {
+		return Preview{}, err
 	}
 	snap := c.store.get()
 	if snap == nil {
 		var err error
-		if snap, err = Take(ctx, c.a, c.opts.Scope); err != nil {
+		if snap, err = c.take(ctx); err != nil {
 			return Preview{}, err
 		}
 	}
@@ -367,11 +396,7 @@ var ErrNotConfirmed = errors.New("not turned on")
 // confirmation when the snapshot is empty or the plan removes more than
 // half of what runs, saves that enforcement is on, and, in a process that
 // started the Controller, starts enforcing at once.
-func (c *Controller) On(ctx context.Context, o OnOptions) (OnResult, error) {
-	var res OnResult
-	if c.loadErr != nil {
-		return res, c.loadErr
-	}
+func (c *Controller) On(ctx context.Context, o OnOptions) (res OnResult, err error) {
 	c.mu.Lock()
 	here := c.ctx != nil
 	res.Already = c.enf != nil && c.dry == o.DryRun
@@ -387,11 +412,21 @@ func (c *Controller) On(ctx context.Context, o OnOptions) (OnResult, error) {
 		if err := c.takeLock(); err != nil {
 			return res, err
 		}
+		// Every way out but enforcing gives the lock back.
+		defer func() {
+			if err != nil {
+				c.releaseIfIdle()
+			}
+		}()
+	}
+	// Read after the lock: no one else writes the file from here on.
+	if err := c.store.reload(); err != nil {
+		return res, fmt.Errorf("the snapshot cannot be read: %w", err)
 	}
 	snap := c.store.get()
 	if snap == nil {
 		var err error
-		if snap, err = Take(ctx, c.a, c.opts.Scope); err != nil {
+		if snap, err = c.take(ctx); err != nil {
 			return res, err
 		}
 		res.Taken = true
@@ -412,12 +447,10 @@ func (c *Controller) On(ctx context.Context, o OnOptions) (OnResult, error) {
 	}
 	if why != "" && !o.Force && !o.DryRun {
 		if o.Confirm == nil {
-			c.releaseIfIdle()
 			return res, fmt.Errorf("%s: give --force to turn it on all the same", why)
 		}
 		yes, err := o.Confirm(why + ". Turn it on?")
 		if err != nil || !yes {
-			c.releaseIfIdle()
 			if err == nil {
 				err = ErrNotConfirmed
 			}
@@ -426,12 +459,10 @@ func (c *Controller) On(ctx context.Context, o OnOptions) (OnResult, error) {
 	}
 	if res.Taken {
 		if err := c.store.edit(func(s *Snapshot) error { *s = *snap; return nil }); err != nil {
-			c.releaseIfIdle()
 			return res, fmt.Errorf("save the snapshot: %w", err)
 		}
 	}
 	if err := saveState(c.statePath(), persisted{On: true, DryRun: o.DryRun}); err != nil {
-		c.releaseIfIdle()
 		return res, fmt.Errorf("save the state: %w", err)
 	}
 	if !here {
@@ -439,15 +470,18 @@ func (c *Controller) On(ctx context.Context, o OnOptions) (OnResult, error) {
 		return res, nil
 	}
 	res.Here = true
-	return res, c.run(o.DryRun, p.Live.Containers)
+	if err := c.run(o.DryRun, p.Live.Containers); err != nil {
+		return res, err
+	}
+	// Events that came while the person was asked were not the
+	// Enforcer's yet: what runs now is looked at too.
+	c.queue(c.allNames(ctx)...)
+	return res, nil
 }
 
 // Off stops enforcing and saves that it is off; the snapshot is kept. It
 // reports whether this process was enforcing.
 func (c *Controller) Off() (bool, error) {
-	if c.loadErr != nil {
-		return false, c.loadErr
-	}
 	c.mu.Lock()
 	was := c.enf != nil
 	c.stopLocked()
@@ -586,8 +620,8 @@ type ControllerStatus struct {
 
 // Status reports the state, the snapshot and this process's actions.
 func (c *Controller) Status() (ControllerStatus, error) {
-	if c.loadErr != nil {
-		return ControllerStatus{}, c.loadErr
+	if err := c.fresh(); err != nil {
+		return ControllerStatus{}, err
 	}
 	st, err := loadState(c.statePath())
 	if err != nil {

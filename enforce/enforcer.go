@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,11 +82,14 @@ type Enforcer struct {
 
 	store *store
 
-	mu     sync.Mutex
-	crash  map[string]*crashState
-	timers map[string]*time.Timer
-	counts map[Kind]int
-	last   []Record
+	mu    sync.Mutex
+	crash map[string]*crashState
+	// failing holds, per name, the error of its last action while the
+	// work queue retries it (an image gone, a network missing).
+	failing map[string]string
+	timers  map[string]*time.Timer
+	counts  map[Kind]int
+	last    []Record
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -121,7 +125,7 @@ func newEnforcer(a Actor, st *store, opts Options) *Enforcer {
 		opts.StopTimeout = DefaultStopTimeout
 	}
 	e := &Enforcer{a: a, opts: opts, log: opts.Log, store: st,
-		crash: map[string]*crashState{}, timers: map[string]*time.Timer{}, counts: map[Kind]int{}}
+		crash: map[string]*crashState{}, failing: map[string]string{}, timers: map[string]*time.Timer{}, counts: map[Kind]int{}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -222,7 +226,21 @@ func (e *Enforcer) reconcile(ctx context.Context, name string) error {
 			break // the rest waits for the retry, which plans afresh
 		}
 	}
+	e.setFailing(name, failed)
 	return failed
+}
+
+// setFailing records why name's last action failed (the work queue
+// retries it with backoff), or forgets it once the name is as it should
+// be.
+func (e *Enforcer) setFailing(name string, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err == nil {
+		delete(e.failing, name)
+		return
+	}
+	e.failing[name] = err.Error()
 }
 
 // act does one action (or, dry, reports it) and records it.
@@ -255,7 +273,10 @@ func (e *Enforcer) act(ctx context.Context, act Action) error {
 			e.started(act.Name)
 		}
 	}
-	e.record(rec)
+	if err != nil && ctx.Err() != nil {
+		return err // stopping: cut short, not failed
+	}
+	e.record(rec, err != nil && e.failedSame(act.Name, err))
 	return err
 }
 
@@ -334,18 +355,23 @@ func (e *Enforcer) recreate(ctx context.Context, act Action) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Owned at once, before anything else can fail: a container made here
+	// and not recorded would be taken for a squatter next time.
+	if err := e.own(act.Name, id); err != nil {
+		_ = e.a.Remove(ctx, id, manager.RemoveOptions{Force: true}) // retried whole, with backoff
+		return "", fmt.Errorf("record the new container: %w", err)
+	}
 	for net, ep := range spec.Connect {
 		if err := e.a.Connect(ctx, net, id, ep); err != nil {
 			return id, err
 		}
 	}
-	e.own(act.Name, id)
 	return id, e.a.Start(ctx, id)
 }
 
 // own records id as the container that is name now, durably.
-func (e *Enforcer) own(name, id string) {
-	err := e.store.edit(func(s *Snapshot) error {
+func (e *Enforcer) own(name, id string) error {
+	return e.store.edit(func(s *Snapshot) error {
 		if _, ok := s.Containers[name]; !ok {
 			return nil // taken out of the snapshot meanwhile
 		}
@@ -355,9 +381,6 @@ func (e *Enforcer) own(name, id string) {
 		s.Owned[name] = id
 		return nil
 	})
-	if err != nil {
-		e.log.Error("save snapshot", "err", err)
-	}
 }
 
 // removeIntruder archives an intruder's inspect output and logs, then
@@ -400,7 +423,11 @@ func (e *Enforcer) removeIntruder(ctx context.Context, act Action) (string, erro
 }
 
 // record appends to the audit log, counts, and tells the person.
-func (e *Enforcer) record(r Record) {
+//
+// A failure that repeats the last one of that name (the work queue's
+// retries of a recreate whose image is gone) is logged and counted, but
+// not told again: the status shows it.
+func (e *Enforcer) record(r Record, again bool) {
 	e.mu.Lock()
 	e.counts[r.Action]++
 	e.last = append(e.last, r)
@@ -428,9 +455,16 @@ func (e *Enforcer) record(r Record) {
 		msg += "; archived in " + r.Archive
 	}
 	e.log.Info("action", "container", r.Container, "action", r.Action, "reason", r.Reason, "result", r.Result)
-	if e.opts.Notify != nil {
+	if e.opts.Notify != nil && !again {
 		e.opts.Notify(msg)
 	}
+}
+
+// failedSame reports whether name's last action failed with err's words.
+func (e *Enforcer) failedSame(name string, err error) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.failing[name] == err.Error()
 }
 
 // Status is what `enforce status` shows.
@@ -438,13 +472,17 @@ type Status struct {
 	Counts  map[Kind]int
 	Last    []Record
 	Backoff map[string]time.Time // snapshot names waiting to start again, and until when
+	// Failing maps a name whose last action failed, and is retried with
+	// backoff, to the error.
+	Failing map[string]string
 }
 
 // Status reports the counts of actions, the last ones and the backoffs.
 func (e *Enforcer) Status() Status {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s := Status{Counts: map[Kind]int{}, Last: append([]Record(nil), e.last...), Backoff: map[string]time.Time{}}
+	s := Status{Counts: map[Kind]int{}, Last: append([]Record(nil), e.last...), Backoff: map[string]time.Time{},
+		Failing: maps.Clone(e.failing)}
 	for k, v := range e.counts {
 		s.Counts[k] = v
 	}

@@ -61,6 +61,12 @@ func Plan(snap *Snapshot, live Live) []Action {
 	for _, name := range snap.Names() {
 		inSnapshot[name] = true
 		c, ok := byName[name]
+		if why := exempt(c, live.Self); ok && why != "" {
+			// Never touched, whatever holds the name: dockman itself
+			// after an upgrade, an ignored or a Swarm container.
+			plan = append(plan, Action{KindLeave, name, c.ID, why})
+			continue
+		}
 		owned := live.Owned[name]
 		if ok && owned != "" && c.ID != owned {
 			plan = append(plan, Action{KindRemove, name, c.ID, "squats the name of a snapshot container"})
@@ -88,14 +94,9 @@ func Plan(snap *Snapshot, live Live) []Action {
 		if inSnapshot[name] {
 			continue
 		}
-		switch {
-		case live.Self != "" && strings.HasPrefix(live.Self, c.ID[:min(12, len(c.ID))]):
-			plan = append(plan, Action{KindLeave, name, c.ID, "dockman's own container"})
-		case c.Labels[IgnoreLabel] == "ignore":
-			plan = append(plan, Action{KindLeave, name, c.ID, "labelled " + IgnoreLabel + "=ignore"})
-		case c.Labels[swarmServiceLabel] != "":
-			plan = append(plan, Action{KindLeave, name, c.ID, "a task of a Swarm service (Swarm would start it again)"})
-		default:
+		if why := exempt(c, live.Self); why != "" {
+			plan = append(plan, Action{KindLeave, name, c.ID, why})
+		} else {
 			plan = append(plan, Action{KindRemove, name, c.ID, fmt.Sprintf("not in the snapshot (%s)", c.State)})
 		}
 	}
@@ -106,6 +107,29 @@ func Plan(snap *Snapshot, live Live) []Action {
 		return plan[i].Kind == KindRemove && plan[j].Kind != KindRemove
 	})
 	return plan
+}
+
+// exempt says why enforcement never touches c, or "" when it may.
+func exempt(c container.Summary, self string) string {
+	switch {
+	case IsSelf(c.ID, self):
+		return "dockman's own container"
+	case c.Labels[IgnoreLabel] == "ignore":
+		return "labelled " + IgnoreLabel + "=ignore"
+	case c.Labels[swarmServiceLabel] != "":
+		return "a task of a Swarm service (Swarm would start it again)"
+	}
+	return ""
+}
+
+// IsSelf reports whether id is dockman's own container, self ("" when
+// dockman runs in none; either may be a short ID).
+func IsSelf(id, self string) bool {
+	if id == "" || self == "" {
+		return false
+	}
+	n := min(len(id), len(self), 12)
+	return n >= 12 && id[:n] == self[:n]
 }
 
 // Drastic reports whether a plan removes more than half of the running

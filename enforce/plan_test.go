@@ -88,3 +88,43 @@ func TestDrastic(t *testing.T) {
 		t.Error("an empty snapshot removing everything not called drastic")
 	}
 }
+
+// A container that holds a snapshot name but is exempt is left alone,
+// squatter or not: dockman's own container after an upgrade (recreated
+// under the same name, so with another ID), an ignored one, a Swarm task.
+func TestPlanExemptHoldsSnapshotName(t *testing.T) {
+	snap := snapOf("dockman", "side", "svc")
+	live := Live{
+		Containers: []container.Summary{
+			ctr("121212121212", "dockman", container.StateRunning),
+			ctr("343434343434", "side", container.StateExited, IgnoreLabel, "ignore"),
+			ctr("565656565656", "svc", container.StateRunning, swarmServiceLabel, "x1"),
+		},
+		Self:  "121212121212",
+		Owned: map[string]string{"dockman": "old", "side": "old", "svc": "old"},
+	}
+	got := kinds(Plan(snap, live))
+	want := []string{"leave dockman", "leave side", "leave svc"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("plan %q, want %q", got, want)
+	}
+}
+
+func TestIsSelf(t *testing.T) {
+	id := "121212121212abcdef"
+	for _, tc := range []struct {
+		id, self string
+		want     bool
+	}{
+		{id, "121212121212", true},
+		{"121212121212", id, true},
+		{id, "", false},
+		{"", id, false},
+		{id, "1212", false}, // too short to tell
+		{id, "121212121213", false},
+	} {
+		if got := IsSelf(tc.id, tc.self); got != tc.want {
+			t.Errorf("IsSelf(%q, %q) = %v", tc.id, tc.self, got)
+		}
+	}
+}

@@ -102,8 +102,11 @@ func (k *Keeper) follow(ctx context.Context, c *ctr, tty, running bool, startedA
 				// the file holds; if all of it was new, read everything
 				// newer.
 				_, n, err := k.copyLog(ctx, c, tty, false, finalTail)
-				if err == nil && n >= finalTail {
+				if err == nil && n >= finalTail && ctx.Err() == nil {
 					_, _, err = k.copyLog(ctx, c, tty, false, 0)
+				}
+				if ctx.Err() != nil {
+					return // cut short: not drained, read again next time
 				}
 				if err != nil {
 					if manager.IsNotFound(err) {
@@ -173,9 +176,11 @@ func (k *Keeper) clearFailing(id string) {
 // copyLog opens the file (if it is not open) and the engine's stream from
 // where the file ends, and copies until the stream ends (with follow, when
 // the container stops; without, at the end of what the engine holds).
-// With tail, only the engine's last tail lines are asked for. kept counts
-// the lines written: those the engine sent that the file did not hold. wrote says some
-// output reached the file.
+// With tail, only the engine's last tail lines are asked for, and they
+// are written only if some of them were in the file already (none is
+// written when all are new: the caller then reads everything newer). kept
+// counts the lines the engine sent that the file did not hold. wrote says
+// some output reached the file.
 func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int) (wrote bool, kept int, err error) {
 	c.mu.Lock()
 	if c.file == nil {
@@ -286,6 +291,9 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int
 	for {
 		rec, err := p.next()
 		if err != nil {
+			if tail > 0 && (kept >= tail || !errors.Is(err, io.EOF)) {
+				out = out[:0] // all new, or cut short: not written (see below)
+			}
 			if ferr := flush(); ferr != nil {
 				return wrote, kept, ferr
 			}
@@ -320,6 +328,13 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int
 			if rec.time.After(newest) {
 				newest = rec.time
 			}
+		}
+		// A read of the engine's last lines is held until its end: if
+		// they were all new, lines older than they are may be missing
+		// from the file, and writing them first would put them out of
+		// order (the caller then reads everything newer instead).
+		if tail > 0 {
+			continue
 		}
 		if len(out) >= flushAt || (len(out) > 0 && p.buffered() == 0) {
 			if err := flush(); err != nil {

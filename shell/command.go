@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -141,6 +142,9 @@ func (c *Command) execute(ctx context.Context, s *Shell, args []string) error {
 			word, rest = args[0], args[1:]
 		} else if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			return printUsage(s.out, c)
+		} else if i := slices.IndexFunc(args, func(a string) bool { return c.sub(a) != nil }); i > 0 {
+			// `enforce --force on`: the flags belong to the subcommand.
+			return usageError(c, StatusUsage, fmt.Errorf("give the subcommand before its options: %s %s %s", c.Name, args[i], strings.Join(args[:i], " ")))
 		}
 		sc := c.sub(word)
 		if sc == nil {

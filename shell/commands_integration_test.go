@@ -863,14 +863,25 @@ func TestHelp(t *testing.T) {
 			t.Errorf("help does not show the quit alias:\n%s", r.out)
 		}
 	})
+	var all []*Command // subcommands too: "help enforce on"
 	for _, c := range commands {
+		all = append(append(all, c), c.Subcommands...)
+	}
+	for _, c := range all {
 		t.Run("help "+c.Name, func(t *testing.T) {
 			r := s.exec(t, "help "+c.Name).ok(t)
 			if !strings.HasPrefix(r.out, "Usage:  "+c.Usage+"\n") {
 				t.Errorf("help %s starts %q", c.Name, r.out)
 			}
-			if !strings.Contains(r.out, c.Summary) || !strings.Contains(r.out, "--help") {
-				t.Errorf("help %s lacks its summary or flags:\n%s", c.Name, r.out)
+			listed := strings.Contains(r.out, "--help") // a command's flags, or its subcommands
+			if len(c.Subcommands) > 0 {
+				listed = true
+				for _, sc := range c.Subcommands {
+					listed = listed && strings.Contains(r.out, "  "+sc.word()+" ")
+				}
+			}
+			if !strings.Contains(r.out, c.Summary) || !listed {
+				t.Errorf("help %s lacks its summary, flags or subcommands:\n%s", c.Name, r.out)
 			}
 			if r2 := s.exec(t, c.Name+" --help").ok(t); r2.out != r.out {
 				t.Errorf("%s --help printed\n%s\nwant what help %s prints:\n%s", c.Name, r2.out, c.Name, r.out)
@@ -904,7 +915,8 @@ func TestHelp(t *testing.T) {
 	})
 	t.Run("unknown", func(t *testing.T) {
 		s.exec(t, "help nosuch").oneError(t, `help: unknown command "nosuch"`)
-		s.exec(t, "help ps images").oneError(t, "help: takes at most 1 argument")
+		s.exec(t, "help ps images").oneError(t, `help: unknown command "ps images"`)
+		s.exec(t, "help enforce on x").oneError(t, "help: takes at most 2 arguments")
 	})
 }
 

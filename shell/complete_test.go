@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -200,6 +201,27 @@ func TestScanArgs(t *testing.T) {
 		}
 		if pos != tt.wantPos || name != tt.wantPending {
 			t.Errorf("scanArgs(%q) = %d, %q; want %d, %q", tt.words, pos, name, tt.wantPos, tt.wantPending)
+		}
+	}
+}
+
+// Subcommands are completed as words of their own, then their arguments
+// and flags as any command's.
+func TestCompleteSubcommands(t *testing.T) {
+	c := testCompleter(t)
+	c.snapshotNames = func() []string { return []string{"api", "web"} }
+	for _, tc := range []struct{ line, want string }{
+		{"enforce ", "[on off plan status]"},
+		{"enforce o", "[on off]"},
+		{"snapshot ", "[ls take add rm]"},
+		{"snapshot rm ", "[api web]"},
+		{"snapshot rm w", "[web]"},
+		{"snapshot add d", "[db dddd44440000]"},
+		{"enforce on --d", "[--dry-run]"},
+		{"enforce bogus ", "[]"},
+	} {
+		if got := fmt.Sprint(texts(c.Complete(tc.line).Suggestions)); got != tc.want {
+			t.Errorf("%q: got %s, want %s", tc.line, got, tc.want)
 		}
 	}
 }

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -226,16 +227,20 @@ func runEnforceStatus(s *Shell, now time.Time) error {
 		fmt.Fprintf(w, "Actions:\t%s (since this dockman started enforcing)\n", strings.Join(counts, ", "))
 	}
 	if len(st.Backoff) > 0 {
-		var names []string
-		for n := range st.Backoff {
-			names = append(names, n)
-		}
-		sort.Strings(names)
 		var parts []string
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(st.Backoff)) {
 			parts = append(parts, fmt.Sprintf("%s (next start in %s)", n, roundDuration(st.Backoff[n].Sub(now))))
 		}
 		fmt.Fprintf(w, "Backoff:\t%s\n", strings.Join(parts, ", "))
+	}
+	if len(st.Failing) > 0 {
+		for i, n := range slices.Sorted(maps.Keys(st.Failing)) {
+			label := "Failing:"
+			if i > 0 {
+				label = ""
+			}
+			fmt.Fprintf(w, "%s\t%s: %s (retried with backoff)\n", label, n, st.Failing[n])
+		}
 	}
 	fmt.Fprintf(w, "Audit log:\t%s\n", st.AuditLog)
 	if err := w.Flush(); err != nil {
