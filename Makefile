@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/dockman
 
-.PHONY: build run test test-short fault-test bench bench-logs fuzz lint clean clean-engine
+.PHONY: build run test test-short fault-test bench bench-logs bench-enforce fuzz lint clean clean-engine
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -28,12 +28,13 @@ test-short:
 
 # Speed against baselines measured in the same run: ps, Tab and start-up
 # with 200 containers, then idle CPU beside a 10 ms sleep loop (30 s), then
-# the log keeper's benchmarks.
+# the log keeper's and enforce mode's benchmarks.
 bench: build
 	$(GO) test -run '^$$' -bench Fleet200 -benchtime 20x -count 1 ./bench/
 	$(GO) test -run '^$$' -bench Stop50 -benchtime 5x -count 1 ./bench/
 	$(GO) test -run '^$$' -bench IdleCPU -benchtime 1x -count 1 ./bench/
 	$(MAKE) --no-print-directory bench-logs
+	$(MAKE) --no-print-directory bench-enforce
 
 # The log keeper against the docker CLI: 50 containers at 2000 lines/s for
 # 30 s (CPU per line, every line once), 1M lines as fast as the engine
@@ -41,6 +42,16 @@ bench: build
 # LOGS_SECONDS, LOGS_LINES and friends shrink them (see bench/logs_test.go).
 bench-logs: build
 	$(GO) test -run '^$$' -bench 'Logs50x2000|LogsFastOne|LogsIdle200' -benchtime 1x -count 1 -timeout 30m ./bench/
+
+# Enforce mode against baselines in the same run, with 100 and then 500
+# other containers running: an intruder's removal against a `docker events
+# | docker rm -f` loop, a dead snapshot container's restart against
+# --restart=always, a deleted one's recreation, CPU at rest beside the
+# floor; bin/dockman unless DOCKMAN_BENCH_BIN says otherwise. Root on the
+# engine's host (a crash is a SIGKILL sent to the container's process).
+# ENFORCE_N, ENFORCE_OTHERS, ENFORCE_DEBUG: see bench/enforce_test.go.
+bench-enforce: build
+	DOCKMAN_BENCH_BIN=$${DOCKMAN_BENCH_BIN:-$(CURDIR)/$(BIN)} $(GO) test -run '^$$' -bench '^BenchmarkEnforce$$' -benchtime 1x -count 1 -timeout 60m ./bench/
 
 # Fuzz the line parser and completion on every prefix of a line
 # (FUZZTIME=10m for a long run).
