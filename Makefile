@@ -20,7 +20,7 @@ test:
 # Tests that stop and start dockerd itself (root; the engine must have been
 # started by hand or by .ci/run): run on their own, after `make test`.
 fault-test:
-	$(GO) test -race -count=1 -tags faulttest -run Fault -v ./logtail/
+	$(GO) test -race -count=1 -p 1 -tags faulttest -run Fault -v ./logtail/ ./enforce/
 
 # Only the tests that need no engine.
 test-short:
