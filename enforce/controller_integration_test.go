@@ -78,16 +78,6 @@ func ctlSetup(t *testing.T) (c *client.Client, key, label string, m *manager.Man
 	return c, key, label, newManager(t), enforce.Scope{key: label}, t.TempDir()
 }
 
-func newManager(t *testing.T) *manager.Manager {
-	t.Helper()
-	m, err := manager.New(testenv.Host())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	return m
-}
-
 // engineState is every container in scope, by name: ID and state.
 func engineState(t *testing.T, m *manager.Manager, scope enforce.Scope) map[string]string {
 	t.Helper()

@@ -87,6 +87,9 @@ type Enforcer struct {
 	// failing holds, per name, the error of its last action while the
 	// work queue retries it (an image gone, a network missing).
 	failing map[string]string
+	// stuck counts the failed starts of a name in a row; after
+	// stuckLimit the container is made again instead (see escalate).
+	stuck map[string]*stuckState
 	timers  map[string]*time.Timer
 	counts  map[Kind]int
 	last    []Record
@@ -125,7 +128,7 @@ func newEnforcer(a Actor, st *store, opts Options) *Enforcer {
 		opts.StopTimeout = DefaultStopTimeout
 	}
 	e := &Enforcer{a: a, opts: opts, log: opts.Log, store: st,
-		crash: map[string]*crashState{}, failing: map[string]string{}, timers: map[string]*time.Timer{}, counts: map[Kind]int{}}
+		crash: map[string]*crashState{}, failing: map[string]string{}, stuck: map[string]*stuckState{}, timers: map[string]*time.Timer{}, counts: map[Kind]int{}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -140,6 +143,12 @@ func newEnforcer(a Actor, st *store, opts Options) *Enforcer {
 // snapshot lost is not in the event).
 func (e *Enforcer) Handle(ev manager.Event) {
 	switch {
+	case ev.Lost:
+		// Starts that failed while the engine went away say nothing of
+		// the engine that comes back.
+		e.mu.Lock()
+		clear(e.stuck)
+		e.mu.Unlock()
 	case ev.Resync:
 		for _, c := range ev.Containers {
 			if e.opts.Scope.matches(c.Labels) {
@@ -240,6 +249,9 @@ func (e *Enforcer) reconcile(ctx context.Context, name string) error {
 		if act.Kind == KindLeave {
 			continue
 		}
+		if act.Kind == KindStart {
+			act = e.escalate(act)
+		}
 		if err := e.act(ctx, act); err != nil {
 			failed = err
 			break // the rest waits for the retry, which plans afresh
@@ -291,6 +303,9 @@ func (e *Enforcer) act(ctx context.Context, act Action) error {
 		if err == nil && (act.Kind == KindStart || act.Kind == KindRecreate) {
 			e.started(act.Name)
 		}
+		if act.Kind == KindStart || act.Kind == KindRecreate {
+			e.noteStart(ctx, act, err)
+		}
 	}
 	if err != nil && ctx.Err() != nil {
 		return err // stopping: cut short, not failed
@@ -330,6 +345,66 @@ func (e *Enforcer) holdCrashLoop(name string) bool {
 	e.timers[name] = time.AfterFunc(delay, func() { e.queue.Add(name) })
 	e.log.Info("crash loop: start delayed", "name", name, "delay", delay, "failures", cs.failures)
 	return true
+}
+
+// stuckState is what escalate knows of a snapshot container whose
+// starts keep failing.
+type stuckState struct {
+	failures  int
+	lastErr   string
+	recreated bool // once: not again until a start works or the engine comes back
+}
+
+// stuckLimit is how many failed starts in a row make the enforcer
+// recreate a snapshot container rather than start it again: about 3 s of
+// the queue's retries (100 ms, 200 ms, ...), longer than an engine takes
+// to exit once it has stopped its containers, while every start fails.
+const stuckLimit = 5
+
+// escalate turns the start of a snapshot container whose starts keep
+// failing into its recreation. Engine 20.10 stopped while a container is
+// being started (during its own shutdown) can leave runtime state behind
+// that fails every later start of that container ("task already exists",
+// "failed to start shim: ... file exists"), its restart policy's too; a
+// new container from the same saved inspect output starts. Once until a
+// start works or the engine comes back: a container that cannot start for
+// its own reasons (a bind source gone) is not recreated in a loop, and
+// its writable layer is not thrown away more than that once.
+func (e *Enforcer) escalate(act Action) Action {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := e.stuck[act.Name]
+	if st == nil || st.recreated || st.failures < stuckLimit {
+		return act
+	}
+	act.Kind = KindRecreate
+	act.Reason = fmt.Sprintf("%d starts failed, the last: %s", st.failures, st.lastErr)
+	return act
+}
+
+// noteStart counts a start's failures in a row, forgets them when a start
+// works, and notes a recreation as done.
+func (e *Enforcer) noteStart(ctx context.Context, act Action, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := e.stuck[act.Name]
+	switch {
+	case act.Kind == KindRecreate:
+		if st != nil {
+			st.recreated, st.failures = true, 0
+		}
+	case err == nil:
+		delete(e.stuck, act.Name)
+	case errors.Is(err, manager.ErrUnreachable) || ctx.Err() != nil:
+		// not the container's doing
+	default:
+		if st == nil {
+			st = &stuckState{}
+			e.stuck[act.Name] = st
+		}
+		st.failures++
+		st.lastErr = err.Error()
+	}
 }
 
 func (e *Enforcer) started(name string) {
