@@ -89,10 +89,10 @@ type Enforcer struct {
 	failing map[string]string
 	// stuck counts the failed starts of a name in a row; after
 	// stuckLimit the container is made again instead (see escalate).
-	stuck map[string]*stuckState
-	timers  map[string]*time.Timer
-	counts  map[Kind]int
-	last    []Record
+	stuck  map[string]*stuckState
+	timers map[string]*time.Timer
+	counts map[Kind]int
+	last   []Record
 
 	ctx    context.Context
 	cancel context.CancelFunc
