@@ -16,6 +16,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
 	"golang.org/x/sys/unix"
 
@@ -385,27 +386,10 @@ const floorLabel = "dockman.bench.floor"
 // start, from this process; it ends with the sub-benchmark.
 func engineFloor(b *testing.B, c *client.Client, value string) {
 	b.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	res := c.Events(ctx, client.EventsListOptions{Filters: make(client.Filters).
-		Add("type", "container").Add("event", "start").Add("label", floorLabel+"="+value)})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case m := <-res.Messages:
-				go c.ContainerRemove(ctx, m.Actor.ID, client.ContainerRemoveOptions{Force: true})
-			case <-res.Err:
-				return
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	b.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	onEvents(b, c, make(client.Filters).Add("type", "container").Add("event", "start").Add("label", floorLabel+"="+value),
+		func(ctx context.Context, m events.Message) {
+			go c.ContainerRemove(ctx, m.Actor.ID, client.ContainerRemoveOptions{Force: true})
+		}, nil)
 }
 
 // benchIntruder: dockman removing an intruder against the naive loop, and
@@ -636,34 +620,17 @@ func (r *enforceRun) benchRecreate(b *testing.B) {
 // cleanup removes what it made.
 func (r *enforceRun) recreateFloor(b *testing.B) {
 	b.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	res := r.c.Events(ctx, client.EventsListOptions{Filters: make(client.Filters).
-		Add("type", "container").Add("event", "destroy").Add("label", floorLabel+"="+r.naive)})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case m := <-res.Messages:
-				go func() {
-					made, err := r.c.ContainerCreate(ctx, client.ContainerCreateOptions{Name: m.Actor.Attributes["name"],
-						Config:     &container.Config{Image: r.img, Cmd: sleeperCmd, Labels: map[string]string{testenv.LabelKey: r.base, floorLabel: r.naive}},
-						HostConfig: &container.HostConfig{NetworkMode: "none"}})
-					if err == nil {
-						r.c.ContainerStart(ctx, made.ID, client.ContainerStartOptions{})
-					}
-				}()
-			case <-res.Err:
-				return
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	b.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	onEvents(b, r.c, make(client.Filters).Add("type", "container").Add("event", "destroy").Add("label", floorLabel+"="+r.naive),
+		func(ctx context.Context, m events.Message) {
+			go func() {
+				made, err := r.c.ContainerCreate(ctx, client.ContainerCreateOptions{Name: m.Actor.Attributes["name"],
+					Config:     &container.Config{Image: r.img, Cmd: sleeperCmd, Labels: map[string]string{testenv.LabelKey: r.base, floorLabel: r.naive}},
+					HostConfig: &container.HostConfig{NetworkMode: "none"}})
+				if err == nil {
+					r.c.ContainerStart(ctx, made.ID, client.ContainerStartOptions{})
+				}
+			}()
+		}, nil)
 }
 
 // benchIdle: dockman's CPU at rest with enforcement on, beside the floor.

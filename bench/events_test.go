@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
 )
 
@@ -35,19 +36,34 @@ type eventLog struct {
 // subscription is in place when it returns, and ends at cleanup.
 func watchEvents(b *testing.B, c *client.Client) *eventLog {
 	b.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	res := c.Events(ctx, client.EventsListOptions{Filters: make(client.Filters).
-		Add("type", "container").Add("event", "create", "start", "die", "destroy")})
 	l := &eventLog{more: make(chan struct{})}
+	onEvents(b, c, make(client.Filters).Add("type", "container").Add("event", "create", "start", "die", "destroy"),
+		func(_ context.Context, m events.Message) {
+			l.add(engineEvent{Action: string(m.Action), ID: m.Actor.ID, Name: m.Actor.Attributes["name"], Nano: m.TimeNano, Exit: m.Actor.Attributes["exitCode"]})
+		},
+		func(err error) { l.end(fmt.Errorf("event stream: %v", err)) })
+	return l
+}
+
+// onEvents hands each engine event matching filters to handle (which
+// must not block: it may start a goroutine with the context it is given),
+// and the stream's failure, if it fails, to failed (nil: ignored). One
+// goroutine reads the stream; it is cancelled and waited for at cleanup.
+func onEvents(b *testing.B, c *client.Client, filters client.Filters, handle func(context.Context, events.Message), failed func(error)) {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	res := c.Events(ctx, client.EventsListOptions{Filters: filters})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for {
 			select {
 			case m := <-res.Messages:
-				l.add(engineEvent{Action: string(m.Action), ID: m.Actor.ID, Name: m.Actor.Attributes["name"], Nano: m.TimeNano, Exit: m.Actor.Attributes["exitCode"]})
+				handle(ctx, m)
 			case err := <-res.Err:
-				l.end(fmt.Errorf("event stream: %v", err))
+				if failed != nil && ctx.Err() == nil {
+					failed(err)
+				}
 				return
 			case <-ctx.Done():
 				return
@@ -58,7 +74,6 @@ func watchEvents(b *testing.B, c *client.Client) *eventLog {
 		cancel()
 		<-done
 	})
-	return l
 }
 
 func (l *eventLog) add(ev engineEvent) {

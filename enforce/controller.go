@@ -101,7 +101,7 @@ func (c *Controller) Start(ctx context.Context) error {
 		c.notify(fmt.Sprintf("enforce: was on, but now would remove %d of the %d running containers: not resumed ('enforce plan' shows why, 'enforce on' resumes)", p.RunningRemoved, p.Running))
 		return nil
 	}
-	if err := c.run(st.DryRun, nil); err != nil {
+	if err := c.run(st.DryRun); err != nil {
 		c.notify(fmt.Sprintf("enforce: was on, but %v: enforcement stays off here", err))
 		return nil
 	}
@@ -292,15 +292,21 @@ func (c *Controller) editable() error {
 // ("?" when it did not say), or "" when none does.
 func (c *Controller) heldElsewhere() string {
 	l, err := durable.TryLock(filepath.Join(c.opts.StateDir, LockFile))
-	var held *durable.LockedError
-	if errors.As(err, &held) {
-		if held.Pid == "" {
-			return "?"
-		}
-		return held.Pid
-	}
 	l.Unlock()
-	return ""
+	return lockedBy(err)
+}
+
+// lockedBy returns the pid of the process a TryLock error says holds
+// the lock ("?" when it did not say), or "" for any other outcome.
+func lockedBy(err error) string {
+	var held *durable.LockedError
+	switch {
+	case !errors.As(err, &held):
+		return ""
+	case held.Pid == "":
+		return "?"
+	}
+	return held.Pid
 }
 
 // Preview is what enforcement would do now, and what it was planned from.
@@ -470,11 +476,11 @@ func (c *Controller) On(ctx context.Context, o OnOptions) (res OnResult, err err
 		return res, nil
 	}
 	res.Here = true
-	if err := c.run(o.DryRun, p.Live.Containers); err != nil {
+	if err := c.run(o.DryRun); err != nil {
 		return res, err
 	}
-	// Events that came while the person was asked were not the
-	// Enforcer's yet: what runs now is looked at too.
+	// Listed afresh, not the plan's list: events that came while the
+	// person was asked were not the Enforcer's yet.
 	c.queue(c.allNames(ctx)...)
 	return res, nil
 }
@@ -493,9 +499,10 @@ func (c *Controller) Off() (bool, error) {
 }
 
 // run starts (or, in another mode, restarts) the Enforcer on the store
-// and queues every name in live, then every snapshot name. The lock must
-// be held or takable.
-func (c *Controller) run(dry bool, live []container.Summary) error {
+// and queues every snapshot name; the caller queues the others (On) or
+// the Watcher's first resync does (Start). The lock must be held or
+// takable.
+func (c *Controller) run(dry bool) error {
 	if err := c.takeLock(); err != nil {
 		return err
 	}
@@ -505,7 +512,7 @@ func (c *Controller) run(dry bool, live []container.Summary) error {
 		return errors.New("stopped")
 	}
 	if c.enf != nil && c.dry == dry {
-		c.enf.Handle(manager.Event{Resync: true, Containers: live})
+		c.enf.queueSnapshot()
 		return nil
 	}
 	if c.enf != nil {
@@ -519,7 +526,7 @@ func (c *Controller) run(dry bool, live []container.Summary) error {
 		return err
 	}
 	c.enf, c.dry = enf, dry
-	enf.Handle(manager.Event{Resync: true, Containers: live})
+	enf.queueSnapshot()
 	return nil
 }
 
@@ -534,12 +541,7 @@ func (c *Controller) takeLock() error {
 		return err
 	}
 	l, err := durable.TryLock(filepath.Join(c.opts.StateDir, LockFile))
-	var held *durable.LockedError
-	if errors.As(err, &held) {
-		pid := held.Pid
-		if pid == "" {
-			pid = "?"
-		}
+	if pid := lockedBy(err); pid != "" {
 		return fmt.Errorf("dockman (pid %s) enforces with this state directory already", pid)
 	}
 	if err != nil {
@@ -611,6 +613,9 @@ type ControllerStatus struct {
 	Scope    Scope
 	// AuditLog is the path of the audit log.
 	AuditLog string
+	// EnforcedBy is the pid of another dockman enforcing with this
+	// state directory, "" when none does.
+	EnforcedBy string
 	// Here is set when this process enforces: Status is then its counts,
 	// last actions and backoffs; otherwise Last is read from the audit
 	// log, whoever wrote it.
@@ -640,8 +645,8 @@ func (c *Controller) Status() (ControllerStatus, error) {
 		}
 		s.Status, s.Here = enf.Status(), true
 	case st.On:
-		if pid := c.heldElsewhere(); pid != "" {
-			s.State = "on, enforced by dockman pid " + pid
+		if s.EnforcedBy = c.heldElsewhere(); s.EnforcedBy != "" {
+			s.State = "on, enforced by dockman pid " + s.EnforcedBy
 		} else {
 			s.State = "on, but no dockman enforces it now (the interactive shell or the agent does)"
 		}

@@ -32,7 +32,9 @@ var enforceCommand = &Command{
 				var o enforce.OnOptions
 				fs.BoolVar(&o.DryRun, "dry-run", false, "Only report what enforcement would do, as it would do it")
 				fs.BoolVarP(&o.Force, "force", "f", false, "Do not ask before enforcing an empty snapshot or removing more than half of what runs")
-				return func(ctx context.Context, s *Shell, _ []string) error { return runEnforceOn(ctx, s, o) }
+				return controlled(func(ctx context.Context, s *Shell, ctl *enforce.Controller, _ []string) error {
+					return runEnforceOn(ctx, s, ctl, o)
+				})
 			},
 		},
 		{
@@ -40,7 +42,9 @@ var enforceCommand = &Command{
 			Usage:   "enforce off",
 			Summary: "Stop enforcing; the snapshot is kept",
 			Setup: func(fs *pflag.FlagSet) RunFunc {
-				return func(ctx context.Context, s *Shell, _ []string) error { return runEnforceOff(s) }
+				return controlled(func(_ context.Context, s *Shell, ctl *enforce.Controller, _ []string) error {
+					return runEnforceOff(s, ctl)
+				})
 			},
 		},
 		{
@@ -48,7 +52,9 @@ var enforceCommand = &Command{
 			Usage:   "enforce plan",
 			Summary: "Show what enforcement would do now, and what it leaves alone and why, without acting",
 			Setup: func(fs *pflag.FlagSet) RunFunc {
-				return func(ctx context.Context, s *Shell, _ []string) error { return runEnforcePlan(ctx, s) }
+				return controlled(func(ctx context.Context, s *Shell, ctl *enforce.Controller, _ []string) error {
+					return runEnforcePlan(ctx, s, ctl)
+				})
 			},
 		},
 		{
@@ -56,17 +62,15 @@ var enforceCommand = &Command{
 			Usage:   "enforce status",
 			Summary: "Show whether enforcement is on, its counts, last actions and backoffs",
 			Setup: func(fs *pflag.FlagSet) RunFunc {
-				return func(ctx context.Context, s *Shell, _ []string) error { return runEnforceStatus(s, time.Now()) }
+				return controlled(func(_ context.Context, s *Shell, ctl *enforce.Controller, _ []string) error {
+					return runEnforceStatus(s, ctl, time.Now())
+				})
 			},
 		},
 	},
 }
 
-func runEnforceOn(ctx context.Context, s *Shell, o enforce.OnOptions) error {
-	ctl, err := s.enforcer()
-	if err != nil {
-		return err
-	}
+func runEnforceOn(ctx context.Context, s *Shell, ctl *enforce.Controller, o enforce.OnOptions) error {
 	if s.confirm != nil {
 		o.Confirm = func(q string) (bool, error) {
 			return s.confirm(ctx, strings.ToUpper(q[:1])+q[1:])
@@ -125,11 +129,7 @@ func planSummary(plan []enforce.Action) string {
 	return strings.Join(parts, ", ")
 }
 
-func runEnforceOff(s *Shell) error {
-	ctl, err := s.enforcer()
-	if err != nil {
-		return err
-	}
+func runEnforceOff(s *Shell, ctl *enforce.Controller) error {
 	before, _ := ctl.Status()
 	was, err := ctl.Off()
 	if err != nil {
@@ -142,19 +142,15 @@ func runEnforceOff(s *Shell) error {
 	switch {
 	case was:
 		fmt.Fprintf(s.out, "Enforcement off: %s is kept.\n", kept)
-	case strings.HasPrefix(before.State, "on, enforced by"):
-		fmt.Fprintf(s.out, "Enforcement off (saved): %s goes on until it exits or is told 'enforce off'.\n", strings.TrimPrefix(before.State, "on, enforced by "))
+	case before.EnforcedBy != "":
+		fmt.Fprintf(s.out, "Enforcement off (saved): dockman pid %s goes on until it exits or is told 'enforce off'.\n", before.EnforcedBy)
 	default:
 		fmt.Fprintf(s.out, "Enforcement off: %s is kept.\n", kept)
 	}
 	return nil
 }
 
-func runEnforcePlan(ctx context.Context, s *Shell) error {
-	ctl, err := s.enforcer()
-	if err != nil {
-		return err
-	}
+func runEnforcePlan(ctx context.Context, s *Shell, ctl *enforce.Controller) error {
 	snap, err := ctl.Snapshot()
 	if err != nil {
 		return err
@@ -195,11 +191,7 @@ func (s *Shell) paintKind(k enforce.Kind) string {
 	return s.paint(s.colorOut, string(k), color.FgYellow)
 }
 
-func runEnforceStatus(s *Shell, now time.Time) error {
-	ctl, err := s.enforcer()
-	if err != nil {
-		return err
-	}
+func runEnforceStatus(s *Shell, ctl *enforce.Controller, now time.Time) error {
 	st, err := ctl.Status()
 	if err != nil {
 		return err

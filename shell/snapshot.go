@@ -29,7 +29,9 @@ var snapshotCommand = &Command{
 				fs.BoolVarP(&o.quiet, "quiet", "q", false, "Only show the names")
 				fs.StringVar(&o.format, "format", "", "Format output: table, table TEMPLATE, json, or a Go template (see 'Formats' in docs/commands.md)")
 				offer(fs, "format", formatValues...)
-				return func(ctx context.Context, s *Shell, _ []string) error { return runSnapshotLs(ctx, s, o) }
+				return controlled(func(ctx context.Context, s *Shell, ctl *enforce.Controller, _ []string) error {
+					return runSnapshotLs(ctx, s, ctl, o)
+				})
 			},
 		},
 		{
@@ -37,18 +39,14 @@ var snapshotCommand = &Command{
 			Usage:   "snapshot take",
 			Summary: "Record the containers running now (in the scope) as the snapshot, replacing it",
 			Setup: func(fs *pflag.FlagSet) RunFunc {
-				return func(ctx context.Context, s *Shell, _ []string) error {
-					ctl, err := s.enforcer()
-					if err != nil {
-						return err
-					}
+				return controlled(func(ctx context.Context, s *Shell, ctl *enforce.Controller, _ []string) error {
 					snap, err := ctl.TakeSnapshot(ctx)
 					if err != nil {
 						return err
 					}
 					fmt.Fprintf(s.out, "Snapshot taken: %s%s\n", countNames(snap.Names()), scopeNote(ctl.Scope()))
 					return nil
-				}
+				})
 			},
 		},
 		{
@@ -59,11 +57,7 @@ var snapshotCommand = &Command{
 			MinArgs: 1,
 			MaxArgs: -1,
 			Setup: func(fs *pflag.FlagSet) RunFunc {
-				return func(ctx context.Context, s *Shell, args []string) error {
-					ctl, err := s.enforcer()
-					if err != nil {
-						return err
-					}
+				return controlled(func(ctx context.Context, s *Shell, ctl *enforce.Controller, args []string) error {
 					names, err := ctl.AddToSnapshot(ctx, args...)
 					if err != nil {
 						return err
@@ -72,7 +66,7 @@ var snapshotCommand = &Command{
 						fmt.Fprintln(s.out, n)
 					}
 					return nil
-				}
+				})
 			},
 		},
 		{
@@ -83,11 +77,7 @@ var snapshotCommand = &Command{
 			MinArgs: 1,
 			MaxArgs: -1,
 			Setup: func(fs *pflag.FlagSet) RunFunc {
-				return func(ctx context.Context, s *Shell, args []string) error {
-					ctl, err := s.enforcer()
-					if err != nil {
-						return err
-					}
+				return controlled(func(ctx context.Context, s *Shell, ctl *enforce.Controller, args []string) error {
 					if err := ctl.RemoveFromSnapshot(args...); err != nil {
 						return err
 					}
@@ -95,7 +85,7 @@ var snapshotCommand = &Command{
 						fmt.Fprintln(s.out, strings.TrimPrefix(n, "/"))
 					}
 					return nil
-				}
+				})
 			},
 		},
 	},
@@ -105,12 +95,15 @@ var snapshotCommand = &Command{
 // a Controller (tests of other commands).
 var errNoEnforce = errors.New("enforce mode is not available here")
 
-// enforcer returns the shell's enforcement Controller.
-func (s *Shell) enforcer() (*enforce.Controller, error) {
-	if s.enforce == nil {
-		return nil, errNoEnforce
+// controlled is the RunFunc of a snapshot or enforce command: fn with
+// the shell's enforcement Controller, or errNoEnforce without one.
+func controlled(fn func(ctx context.Context, s *Shell, ctl *enforce.Controller, args []string) error) RunFunc {
+	return func(ctx context.Context, s *Shell, args []string) error {
+		if s.enforce == nil {
+			return errNoEnforce
+		}
+		return fn(ctx, s, s.enforce, args)
 	}
-	return s.enforce, nil
 }
 
 type snapshotLsOptions struct {
@@ -128,11 +121,7 @@ var snapshotHeader = headerContext{
 	"Status": "STATUS NOW",
 }
 
-func runSnapshotLs(ctx context.Context, s *Shell, o snapshotLsOptions) error {
-	ctl, err := s.enforcer()
-	if err != nil {
-		return err
-	}
+func runSnapshotLs(ctx context.Context, s *Shell, ctl *enforce.Controller, o snapshotLsOptions) error {
 	snap, err := ctl.Snapshot()
 	if err != nil {
 		return err
