@@ -73,3 +73,34 @@ clean-engine:
 	-docker network ls -q -f label=dockman.test | xargs -r docker network rm
 	-docker volume ls -q -f label=dockman.test | xargs -r docker volume rm -f
 	-docker rmi dockman-test/busybox dockman-test/loggen 2>/dev/null
+
+# --- shipping (owned by the deployment work: Dockerfile, deploy/, docs/deployment.md) ---
+# `static`: the binary with no libc (CGO_ENABLED=0), for the FROM scratch image.
+# `image`: dockman:$(VERSION) and dockman:latest from ./Dockerfile; the build
+# context is the static binary alone (.dockerignore), no registry is needed.
+# `deploy-test`: the image under docker-compose and a one-node Swarm on the
+# engine at DOCKER_HOST (it initialises a swarm there and leaves it; run it on
+# an engine of its own, as CI does after fault-test). `test-deploy-manifests`:
+# the Kubernetes manifests strictly decoded into the API types, in their own
+# module (deploy/kubernetes), so the main module does not depend on client-go's
+# types.
+STATIC_BIN := bin/dockman-static
+IMAGE      ?= dockman
+REVISION   := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+DOCKER     ?= docker
+
+.PHONY: static image deploy-test test-deploy-manifests
+
+static:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(STATIC_BIN) .
+
+image: static
+	$(DOCKER) build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+		--build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) \
+		-t $(IMAGE):$(VERSION) -t $(IMAGE):latest .
+
+deploy-test: image
+	DOCKMAN_IMAGE=$(IMAGE):$(VERSION) $(GO) test -count=1 -p 1 -tags deploytest -timeout 20m -v ./deploy/
+
+test-deploy-manifests:
+	cd deploy/kubernetes && $(GO) test -count=1 ./...
