@@ -84,7 +84,8 @@ type Sources struct {
 // Metrics owns a registry with every dockman family and the standard Go
 // and process collectors.
 type Metrics struct {
-	reg *prometheus.Registry
+	reg     *prometheus.Registry
+	version string
 
 	actions   *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
@@ -127,9 +128,10 @@ var (
 	apiBuckets     = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1}
 )
 
-// New returns the metrics of one dockman process of the given version,
-// reading the parts' state through src at each scrape.
-func New(version string, src Sources) *Metrics {
+// New returns the metrics of one dockman process of the given version.
+// The observers (Logs, Enforce) are ready at once, for the parts to be
+// built with; Read then says where a scrape reads the parts' state.
+func New(version string) *Metrics {
 	m := &Metrics{
 		reg:       prometheus.NewRegistry(),
 		actions:   counterVec("dockman_enforce_actions_total"),
@@ -157,9 +159,15 @@ func New(version string, src Sources) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.actions, m.latency, m.lines, m.bytes, m.logErrors, m.lag, m.requests, m.duration,
-		&scraped{version: version, src: src},
 	)
+	m.version = version
 	return m
+}
+
+// Read registers the families read from the parts at each scrape. Call
+// it once, before the metrics are served.
+func (m *Metrics) Read(src Sources) {
+	m.reg.MustRegister(&scraped{version: m.version, src: src})
 }
 
 // Handler serves the registry in Prometheus' text format.

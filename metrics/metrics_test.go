@@ -26,7 +26,8 @@ func everything() metrics.Sources {
 // every family in it is exported, and every dockman_* family exported is
 // in it, with its type.
 func TestFamiliesAreExported(t *testing.T) {
-	m := metrics.New("test", everything())
+	m := metrics.New("test")
+	m.Read(everything())
 	m.ObserveRequest("containers", 200, time.Millisecond)
 	m.Logs().Wrote(2, 40, 5*time.Millisecond)
 	m.Enforce().Acted(enforce.KindRemove, "ok", 80*time.Millisecond)
@@ -54,7 +55,8 @@ func TestFamiliesAreExported(t *testing.T) {
 // TestScrape reads the text format as Prometheus would and checks values
 // read from the sources and pushed by the observers.
 func TestScrape(t *testing.T) {
-	m := metrics.New("1.2.3", everything())
+	m := metrics.New("1.2.3")
+	m.Read(everything())
 	m.Logs().Wrote(2, 40, 5*time.Millisecond)
 	m.Logs().Failed("write")
 	m.Enforce().Acted(enforce.KindRecreate, "failed", -1)
@@ -92,7 +94,8 @@ func TestScrape(t *testing.T) {
 // TestNilSources checks that a process without some parts (a shell with
 // --no-logs) leaves their families out rather than failing the scrape.
 func TestNilSources(t *testing.T) {
-	m := metrics.New("x", metrics.Sources{})
+	m := metrics.New("x")
+	m.Read(metrics.Sources{})
 	if _, err := m.Gatherer().Gather(); err != nil {
 		t.Fatal(err)
 	}
