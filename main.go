@@ -97,6 +97,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	colorOut, colorErr := useColor && isTerminal(stdout), useColor && isTerminal(stderr)
 
 	interactive := !fs.Changed("command") && isTerminal(stdin) && isTerminal(stdout)
+	if !interactive && cfg.api != "" {
+		fmt.Fprintf(stderr, "dockman: --api serves while the interactive shell is open; a script ends at once ('dockman agent' serves it headless)\n")
+		return 2
+	}
 	if !interactive {
 		in := stdin
 		if fs.Changed("command") {

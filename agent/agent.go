@@ -51,11 +51,20 @@ type Config struct {
 // LockFile is the agent's lock in the state directory: its holder leads.
 const LockFile = "agent.lock"
 
-// Run runs the agent until ctx ends, then stops every part in order
-// (events first; then the log followers drain and the cursors, files and
-// snapshot are made durable; the API last) and returns nil. It returns an
-// error only when the agent cannot start (the API's address is taken).
-func Run(ctx context.Context, m *manager.Manager, cfg Config) error {
+// Agent is the headless agent's parts on one runner.
+type Agent struct {
+	cfg  Config
+	log  *slog.Logger
+	host string
+	r    *runner.Runner
+	srv  *api.Server // nil: no API
+	lead *leader
+}
+
+// New builds the agent's parts; nothing runs until Start. It fails when
+// the API's options are wrong (an address beyond loopback without a
+// token).
+func New(m *manager.Manager, cfg Config) (*Agent, error) {
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -63,6 +72,8 @@ func Run(ctx context.Context, m *manager.Manager, cfg Config) error {
 	mx := metrics.New(cfg.Version)
 	r := runner.New(m, runner.Options{Log: log})
 
+	// The keeper and the controller hear every event from the start (their
+	// handlers only queue), but run only while this agent leads.
 	var keeper *logtail.Keeper
 	var led []runner.Part
 	if !cfg.NoLogs {
@@ -76,28 +87,69 @@ func Run(ctx context.Context, m *manager.Manager, cfg Config) error {
 	r.Watcher().Subscribe("enforce", ctl.Handle)
 	led = append(led, ctl)
 
-	lead := newLeader(filepath.Join(cfg.StateDir, LockFile), led, log)
+	a := &Agent{cfg: cfg, log: log, host: m.Host(), r: r, lead: newLeader(filepath.Join(cfg.StateDir, LockFile), led, log)}
 	if cfg.Enforce {
-		lead.then = func(ctx context.Context) { enforceOn(ctx, ctl, log) }
+		a.lead.then = func(ctx context.Context) { enforceOn(ctx, ctl, log) }
 	}
 	mx.Read(Sources(r, keeper, ctl))
 	if cfg.API != "" {
-		srv, err := NewServer(cfg.API, cfg.Token, r, ctl, mx, lead.Leading, log)
+		srv, err := NewServer(cfg.API, cfg.Token, r, ctl, mx, a.lead.Leading, log)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		a.srv = srv
 		r.Add("api", srv, nil)
 	}
-	r.Add("lead", lead, nil)
-	if err := r.Start(ctx); err != nil {
+	r.Add("lead", a.lead, nil)
+	return a, nil
+}
+
+// Start binds the API and starts the parts; the log keeper and enforcer
+// start once this agent holds the state directory.
+func (a *Agent) Start(ctx context.Context) error {
+	if err := a.r.Start(ctx); err != nil {
 		return err
 	}
-	log.Info("agent started", "version", cfg.Version, "host", m.Host(), "state_dir", cfg.StateDir,
-		"log_dir", cfg.LogDir, "api", cfg.API, "scope", cfg.Scope.String())
+	a.log.Info("agent started", "version", a.cfg.Version, "host", a.host, "state_dir", a.cfg.StateDir,
+		"log_dir", a.cfg.LogDir, "api", a.APIAddr(), "scope", a.cfg.Scope.String())
+	return nil
+}
+
+// Stop stops the parts in order: events first; then the log followers
+// drain and the files, cursors and snapshot are made durable, and the
+// state directory is let go; the API last.
+func (a *Agent) Stop() {
+	a.log.Info("agent stopping")
+	a.r.Stop()
+	a.log.Info("agent stopped")
+}
+
+// APIAddr is the address the API listens on ("" without one), with the
+// port the system chose for port 0.
+func (a *Agent) APIAddr() string {
+	if a.srv == nil {
+		return ""
+	}
+	return a.srv.Addr()
+}
+
+// Leading reports whether this agent holds the state directory (keeps
+// the logs, may enforce).
+func (a *Agent) Leading() bool { return a.lead.Leading() }
+
+// Run runs an agent until ctx ends, then stops it (see Stop) and returns
+// nil. It returns an error only when the agent cannot start (its API's
+// address is wrong or taken).
+func Run(ctx context.Context, m *manager.Manager, cfg Config) error {
+	a, err := New(m, cfg)
+	if err != nil {
+		return err
+	}
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
 	<-ctx.Done()
-	log.Info("agent stopping")
-	r.Stop()
-	log.Info("agent stopped")
+	a.Stop()
 	return nil
 }
 
