@@ -127,7 +127,7 @@ func checkCommon(t *testing.T, s composeService, extra []string) (args []string)
 
 func TestComposeFile(t *testing.T) {
 	env := []string{"DOCKMAN_IMAGE=dockman:test", "DOCKMAN_LOG_DIR=/srv/logs", "DOCKMAN_API_PORT=18080",
-		"DOCKMAN_TOKEN_FILE=/etc/dockman/token", "DOCKMAN_AGENT_FLAGS=--enforce --scope team=web"}
+		"DOCKMAN_TOKEN_FILE=/etc/dockman/token", "DOCKMAN_AGENT_FLAGS=--enforce --scope team=web", "DOCKMAN_DOCKER_SOCKET=/run/docker-2.sock"}
 	s := composeConfig(t, composeFile, env...)
 	args := checkCommon(t, s, []string{"--enforce", "--scope", "team=web"})
 
@@ -144,7 +144,7 @@ func TestComposeFile(t *testing.T) {
 		t.Errorf("ports %q, want %q: loopback only, DOCKMAN_API_PORT to the agent's --api %s", ports, want, api)
 	}
 	for _, want := range []string{
-		"/var/run/docker.sock:/var/run/docker.sock:rw",
+		"/run/docker-2.sock:/var/run/docker.sock:rw",
 		"/srv/logs:" + flagValue(args, "--log-dir") + ":rw",
 		"state:" + flagValue(args, "--state-dir") + ":rw",
 	} {
@@ -166,7 +166,7 @@ func TestComposeFile(t *testing.T) {
 
 func TestStackFile(t *testing.T) {
 	env := []string{"DOCKMAN_IMAGE=dockman:test", "DOCKMAN_LOG_DIR=/srv/logs", "DOCKMAN_API_PORT=18080",
-		"DOCKMAN_API_TOKEN_SECRET=token-2", "DOCKMAN_AGENT_FLAGS=--enforce"}
+		"DOCKMAN_API_TOKEN_SECRET=token-2", "DOCKMAN_AGENT_FLAGS=--enforce", "DOCKMAN_DOCKER_SOCKET=/run/docker-2.sock"}
 	s := composeConfig(t, stackFile, env...)
 	args := checkCommon(t, s, []string{"--enforce"})
 
@@ -187,7 +187,7 @@ func TestStackFile(t *testing.T) {
 		t.Errorf("ports %+v: want one, mode host, published DOCKMAN_API_PORT, to the agent's port %s", ports, apiPort)
 	}
 	for _, want := range []struct{ Type, Source, Target string }{
-		{"bind", "/var/run/docker.sock", "/var/run/docker.sock"},
+		{"bind", "/run/docker-2.sock", "/var/run/docker.sock"},
 		{"bind", "/srv/logs", flagValue(args, "--log-dir")},
 		{"volume", "state", flagValue(args, "--state-dir")},
 	} {
