@@ -220,7 +220,8 @@ func (f *fixture) waitLeader() enforceStatus {
 }
 
 // removed starts an intruder in the agent's scope and waits for the
-// engine's destroy event of it: the enforcing agent removes it.
+// engine's destroy event of it (the enforcing agent removes it) and for the
+// agent's record of that.
 func (f *fixture) removed(name string) string {
 	f.t.Helper()
 	cfg := container.Config{Image: f.busybox, Cmd: []string{"sleep", "600"}, Labels: map[string]string{testenv.LabelKey: f.label}}
@@ -235,6 +236,16 @@ func (f *fixture) removed(name string) string {
 	_, _ = f.c.ContainerStart(f.ctx, created.ID, client.ContainerStartOptions{})
 	f.events.wait(f.ctx, f.t, "the intruder "+name+" destroyed", func(e events.Message) bool {
 		return e.Action == events.ActionDestroy && e.Actor.ID == created.ID
+	})
+	// The engine sends destroy before the agent's remove call returns and
+	// the agent records it (audit log, metrics): wait for the record too.
+	waitFor(f.t, f.ctx, "the agent to record the removal of "+name, func() bool {
+		for _, r := range f.enforce().Last {
+			if r.Container == name && r.Action == "remove" {
+				return true
+			}
+		}
+		return false
 	})
 	return created.ID
 }
@@ -503,7 +514,7 @@ func TestSwarm(t *testing.T) {
 	if st := info.Info.Swarm.LocalNodeState; st != swarm.LocalNodeStateInactive {
 		unavailable(t, "the engine at %s is already in a swarm (%s): TestSwarm makes and leaves one of its own, run it on another engine", testenv.Host(), st)
 	}
-	_, hadGwbridge := f.c.NetworkInspect(f.ctx, "docker_gwbridge", client.NetworkInspectOptions{})
+	_, noGwbridge := f.c.NetworkInspect(f.ctx, "docker_gwbridge", client.NetworkInspectOptions{})
 	docker := func(ctx context.Context, env []string, args ...string) (string, error) {
 		return run(ctx, env, "docker", args...)
 	}
@@ -519,7 +530,7 @@ func TestSwarm(t *testing.T) {
 			t.Errorf("cleanup: %v", err)
 		}
 		// Made by the swarm for the host-mode port; not there before.
-		if hadGwbridge != nil {
+		if noGwbridge != nil {
 			if _, err := f.c.NetworkRemove(ctx, "docker_gwbridge", client.NetworkRemoveOptions{}); err != nil {
 				t.Logf("cleanup: removing docker_gwbridge: %v", err)
 			}
