@@ -391,6 +391,9 @@ func TestCompose(t *testing.T) {
 	// snapshot --enforce takes holds it. It writes three lines to keep.
 	keeperName := testenv.Name("keeper")
 	keeper := testenv.RunContainer(t, f.c, f.label, keeperName, "sh", "-c", "echo keep-1; echo keep-2 >&2; echo keep-3; exec sleep 600")
+	// Another: a line every 50 ms, numbered, across the agent's upgrade.
+	counterName := testenv.Name("counter")
+	counter := testenv.RunContainer(t, f.c, f.label, counterName, "sh", "-c", "i=0; while :; do i=$((i+1)); echo $i; usleep 50000; done")
 	// Registered after the keeper's removal, so it runs before it: the
 	// agent stops before the test's containers go (else it recreates them).
 	t.Cleanup(func() {
@@ -445,6 +448,7 @@ func TestCompose(t *testing.T) {
 
 	// The upgrade: compose stops the old agent, renames it, creates and
 	// starts the new one under the same name, removes the old one.
+	before := f.countedLines(counter, counterName)
 	if out, err := compose(f.ctx, "up", "-d", "--force-recreate"); err != nil {
 		t.Fatalf("up --force-recreate: %v\n%s", err, out)
 	}
@@ -485,6 +489,42 @@ func TestCompose(t *testing.T) {
 		t.Errorf("the snapshot's %s is gone or stopped: %v", keeperName, err)
 	}
 	f.checkKeptLog(keeper, keeperName, []string{"stdout keep-1", "stderr keep-2", "stdout keep-3"})
+
+	// Across the upgrade, the counter's file goes on with every number
+	// once: the new agent resumed from the old one's cursor.
+	var after int
+	waitFor(t, f.ctx, "the new agent to keep the counter's lines", func() bool {
+		after = f.countedLines(counter, counterName)
+		return after >= before+40
+	})
+	t.Logf("the counter's file: %d lines when the upgrade began, %d now, each number once", before, after)
+	// How long no agent ran: the old one's die to the new one's start, by
+	// the engine's clock (lines written then reached the file late, none
+	// was lost).
+	died, _ := f.events.find(func(e events.Message) bool { return e.Actor.ID == agentID && e.Action == events.ActionDie })
+	started, _ := f.events.find(func(e events.Message) bool { return e.Actor.ID == newID && e.Action == events.ActionStart })
+	t.Logf("no agent ran for %v (the old agent's die to the new one's start)", time.Duration(started.TimeNano-died.TimeNano).Round(time.Millisecond))
+}
+
+// countedLines checks the log file of a container that prints 1, 2, 3...
+// on stdout: every number once, in order, none missing. It returns how
+// many there are.
+func (f *fixture) countedLines(id, name string) int {
+	f.t.Helper()
+	file := filepath.Join(f.logDir, id[:12]+"+"+name+".log")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		f.t.Fatalf("the counter's log file: %v", err)
+	}
+	n := 0
+	for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		fields := strings.SplitN(l, " ", 4)
+		if len(fields) != 4 || fields[1] != "stdout" || fields[3] != strconv.Itoa(n+1) {
+			f.t.Fatalf("%s: after %d, %q: want line %d, each number once", file, n, l, n+1)
+		}
+		n++
+	}
+	return n
 }
 
 // composeID is the agent service's container ID.
