@@ -618,6 +618,11 @@ func TestSwarm(t *testing.T) {
 			t.Errorf("cleanup: removing the state volume: %v", err)
 		}
 	})
+	// In the snapshot (running before the agent), numbered lines across the
+	// agent's update.
+	counterName := testenv.Name("counter")
+	counter := testenv.RunContainer(t, f.c, f.label, counterName, "sh", "-c", "i=0; while :; do i=$((i+1)); echo $i; usleep 50000; done")
+
 	if out, err := docker(f.ctx, env, "stack", "deploy", "--resolve-image", "never",
 		"-c", stackFile, "-c", f.override(), stack); err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -686,6 +691,33 @@ func TestSwarm(t *testing.T) {
 		}
 	}
 	t.Logf("enforce plan in the agent's container:\n%s", plan)
+
+	// An update of the agent (stop-first): the new task takes over the state
+	// volume, resumes the counter's file and enforces again.
+	before := f.countedLines(counter, counterName)
+	mark := f.events.since()
+	if out, err := docker(f.ctx, nil, "service", "update", "--detach", "--force", service); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	start = f.events.waitFrom(f.ctx, t, mark, "the updated agent's task started", func(e events.Message) bool {
+		return e.Action == events.ActionStart && e.Actor.Attributes["com.docker.swarm.service.name"] == service
+	})
+	oldID := agentID
+	agentID = start.Actor.ID
+	f.waitHealthy(agentID)
+	died, _ := f.events.find(func(e events.Message) bool { return e.Actor.ID == oldID && e.Action == events.ActionDie })
+	f.waitLeader()
+	f.removed(testenv.Name("intruder"))
+	var after int
+	waitFor(t, f.ctx, "the new agent to keep the counter's lines", func() bool {
+		after = f.countedLines(counter, counterName)
+		return after >= before+40
+	})
+	t.Logf("service update: no agent ran for %v (the old task's die to the new one's start); the counter's file: %d lines before, %d now, each number once",
+		time.Duration(start.TimeNano-died.TimeNano).Round(time.Millisecond), before, after)
+	if in, err := f.c.ContainerInspect(f.ctx, sl.Actor.ID, client.ContainerInspectOptions{}); err != nil || !in.Container.State.Running {
+		t.Errorf("the sleeper's task container %s is gone or stopped after the update: %v", sleeperName, err)
+	}
 }
 
 func mustName(t *testing.T, f *fixture, id string) string {
