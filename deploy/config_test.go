@@ -65,14 +65,15 @@ func composeConfig(t *testing.T, file string, env ...string) composeService {
 
 // composeService is the part of a normalized compose service the tests read.
 type composeService struct {
-	Image           string          `json:"image"`
-	Command         string          `json:"command"`
-	Restart         string          `json:"restart"`
-	ReadOnly        bool            `json:"read_only"`
-	CapDrop         []string        `json:"cap_drop"`
-	StopGracePeriod string          `json:"stop_grace_period"`
-	Ports           json.RawMessage `json:"ports"`
-	Volumes         json.RawMessage `json:"volumes"`
+	Image           string            `json:"image"`
+	Command         string            `json:"command"`
+	Restart         string            `json:"restart"`
+	ReadOnly        bool              `json:"read_only"`
+	CapDrop         []string          `json:"cap_drop"`
+	Labels          map[string]string `json:"labels"`
+	StopGracePeriod string            `json:"stop_grace_period"`
+	Ports           json.RawMessage   `json:"ports"`
+	Volumes         json.RawMessage   `json:"volumes"`
 	Secrets         []struct {
 		Source string `json:"source"`
 		Target string `json:"target"`
@@ -118,6 +119,11 @@ func checkCommon(t *testing.T, s composeService, extra []string) (args []string)
 	}
 	if d, err := time.ParseDuration(s.StopGracePeriod); err != nil || d < 10*time.Second {
 		t.Errorf("stop_grace_period %q: want at least 10s for a clean stop", s.StopGracePeriod)
+	}
+	// The old agent's container outlives the new agent's start in a
+	// compose upgrade: no agent may take it for an intruder.
+	if s.Labels["dockman.enforce"] != "ignore" {
+		t.Errorf("labels %v: want dockman.enforce=ignore on the agent's container", s.Labels)
 	}
 	if _, ok := s.namedVolumes["state"]; !ok {
 		t.Errorf("no named volume \"state\" (volumes %v)", s.namedVolumes)

@@ -42,6 +42,9 @@ const (
 	// testTimeout bounds each test; cleanups get cleanupTimeout more.
 	testTimeout    = 8 * time.Minute
 	cleanupTimeout = 3 * time.Minute
+	// actionGuard bounds the wait for one enforcement action, which takes
+	// tens of milliseconds.
+	actionGuard = time.Minute
 )
 
 // fixture is what both tests set up: the engine, a label scoping everything,
@@ -219,10 +222,19 @@ func (f *fixture) waitLeader() enforceStatus {
 	return st
 }
 
-// removed starts an intruder in the agent's scope and waits for the
-// engine's destroy event of it (the enforcing agent removes it) and for the
-// agent's record of that.
+// removed starts an intruder in the agent's scope and waits until the
+// enforcing agent has removed it (removedBy).
 func (f *fixture) removed(name string) string {
+	f.t.Helper()
+	id := f.intruder(name)
+	f.removedBy(id, name, 0)
+	return id
+}
+
+// intruder creates and starts a container in the agent's scope. An
+// enforcing agent may remove it between create and start (it is an
+// intruder from its create event): a failed start is fine.
+func (f *fixture) intruder(name string) string {
 	f.t.Helper()
 	cfg := container.Config{Image: f.busybox, Cmd: []string{"sleep", "600"}, Labels: map[string]string{testenv.LabelKey: f.label}}
 	created, err := f.c.ContainerCreate(f.ctx, client.ContainerCreateOptions{Name: name, Config: &cfg,
@@ -230,16 +242,23 @@ func (f *fixture) removed(name string) string {
 	if err != nil {
 		f.t.Fatalf("creating the intruder %s: %v", name, err)
 	}
-	// The agent may remove it between create and start (it is an intruder
-	// from its create event): a failed start is fine, the destroy is what
-	// counts.
 	_, _ = f.c.ContainerStart(f.ctx, created.ID, client.ContainerStartOptions{})
-	f.events.wait(f.ctx, f.t, "the intruder "+name+" destroyed", func(e events.Message) bool {
-		return e.Action == events.ActionDestroy && e.Actor.ID == created.ID
+	return created.ID
+}
+
+// removedBy waits for the engine's destroy event of the container (among
+// the events from position from on) and for the agent's record of its
+// removal: the engine sends destroy before the agent's remove call
+// returns and the agent records it (audit log, metrics).
+func (f *fixture) removedBy(id, name string, from int) {
+	f.t.Helper()
+	// It takes tens of milliseconds: a minute is only a guard.
+	ctx, cancel := context.WithTimeout(f.ctx, actionGuard)
+	defer cancel()
+	f.events.waitFrom(ctx, f.t, from, "the enforcing agent to remove the intruder "+name, func(e events.Message) bool {
+		return e.Action == events.ActionDestroy && e.Actor.ID == id
 	})
-	// The engine sends destroy before the agent's remove call returns and
-	// the agent records it (audit log, metrics): wait for the record too.
-	waitFor(f.t, f.ctx, "the agent to record the removal of "+name, func() bool {
+	waitFor(f.t, ctx, "the agent to record the removal of "+name, func() bool {
 		for _, r := range f.enforce().Last {
 			if r.Container == name && r.Action == "remove" {
 				return true
@@ -247,7 +266,6 @@ func (f *fixture) removed(name string) string {
 		}
 		return false
 	})
-	return created.ID
 }
 
 // waitHealthy waits until the container's healthcheck says healthy; it
@@ -504,7 +522,34 @@ func TestCompose(t *testing.T) {
 	died, _ := f.events.find(func(e events.Message) bool { return e.Actor.ID == agentID && e.Action == events.ActionDie })
 	started, _ := f.events.find(func(e events.Message) bool { return e.Actor.ID == newID && e.Action == events.ActionStart })
 	t.Logf("no agent ran for %v (the old agent's die to the new one's start)", time.Duration(started.TimeNano-died.TimeNano).Round(time.Millisecond))
+
+	// While no agent runs (a crash, a stop-first upgrade, a reboot), an
+	// intruder starts and a snapshot container stops: the agent deals
+	// with both when it starts again, before any event about them.
+	if _, err := compose(f.ctx, "stop", "-t", "30"); err != nil {
+		t.Fatal(err)
+	}
+	intruder3 := testenv.Name("intruder")
+	gapIntruder := f.intruder(intruder3)
+	if _, err := f.c.ContainerStop(f.ctx, keeper, client.ContainerStopOptions{Timeout: ptr(1)}); err != nil {
+		t.Fatal(err)
+	}
+	mark := f.events.since()
+	if _, err := compose(f.ctx, "start"); err != nil {
+		t.Fatal(err)
+	}
+	f.waitHealthy(newID)
+	f.waitLeader()
+	ctx, cancel := context.WithTimeout(f.ctx, actionGuard)
+	defer cancel()
+	f.events.waitFrom(ctx, t, mark, "the agent to start the snapshot's "+keeperName+" again", func(e events.Message) bool {
+		return e.Action == events.ActionStart && e.Actor.ID == keeper
+	})
+	t.Logf("the agent started again; %s started while it was down and must go now", intruder3)
+	f.removedBy(gapIntruder, intruder3, mark)
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // countedLines checks the log file of a container that prints 1, 2, 3...
 // on stdout: every number once, in order, none missing. It returns how
