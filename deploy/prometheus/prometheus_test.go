@@ -145,8 +145,9 @@ groups:
 }
 
 // TestAlertsUseExportedMetrics checks that every alert of alerts.yaml
-// selects only metrics the agent (or Prometheus, for up) exports, and
-// that the alerts the monitoring doc promises are there.
+// selects only metrics the agent (or Prometheus, for up) exports, each
+// read as its type asks (CheckUsage), and that the alerts the monitoring
+// doc promises are there.
 func TestAlertsUseExportedMetrics(t *testing.T) {
 	rules, err := ReadRules(Alerts)
 	if err != nil {
@@ -156,18 +157,8 @@ func TestAlertsUseExportedMetrics(t *testing.T) {
 	var names []string
 	for _, r := range rules {
 		names = append(names, r.Name)
-		metrics, err := MetricNames(r.Expr)
-		if err != nil {
-			t.Errorf("%s: %v", r.Name, err)
-			continue
-		}
-		if len(metrics) == 0 {
-			t.Errorf("%s selects no metric: %s", r.Name, r.Expr)
-		}
-		for _, m := range metrics {
-			if _, ok := exported.Family(m); !ok {
-				t.Errorf("%s uses %s, which the agent does not export", r.Name, m)
-			}
+		for _, p := range CheckUsage(r.Expr, exported) {
+			t.Errorf("%s: %s", r.Name, p)
 		}
 	}
 	for _, want := range []string{
@@ -207,6 +198,56 @@ func TestStandardAndScrapeDoNotOverlapTheAgent(t *testing.T) {
 	for name := range Standard {
 		if !strings.HasPrefix(name, "go_") && !strings.HasPrefix(name, "process_") {
 			t.Errorf("standard family %s is neither go_* nor process_*", name)
+		}
+	}
+}
+
+func TestSelectorsFuncs(t *testing.T) {
+	sels, err := Selectors(`histogram_quantile(0.9, sum by (le) (rate(x_bucket{a="b"}[5m]))) / on (job) group_left count(y) + z`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Selector{
+		{"x_bucket", []string{"histogram_quantile", "sum", "rate"}},
+		{"y", []string{"count"}},
+		{"z", nil},
+	}
+	if len(sels) != len(want) {
+		t.Fatalf("Selectors = %v, want %v", sels, want)
+	}
+	for i := range want {
+		if sels[i].Name != want[i].Name || !slices.Equal(sels[i].Funcs, want[i].Funcs) {
+			t.Errorf("selector %d = %v, want %v", i, sels[i], want[i])
+		}
+	}
+}
+
+func TestCheckUsage(t *testing.T) {
+	f := Families{"c_total": "counter", "g": "gauge", "h_seconds": "histogram", "s": "summary"}
+	for _, tc := range []struct {
+		expr string
+		bad  int
+	}{
+		{`rate(c_total[5m])`, 0},
+		{`sum by (a) (increase(c_total[1h])) > 3`, 0},
+		{`histogram_quantile(0.99, sum by (le) (rate(h_seconds_bucket[5m])))`, 0},
+		{`rate(h_seconds_sum[5m]) / rate(h_seconds_count[5m])`, 0},
+		{`rate(s_sum[5m])`, 0},
+		{`s{quantile="0.5"}`, 0},
+		{`sum by (state) (g) > 0`, 0},
+		{`absent(g)`, 0},
+		{`c_total`, 1},
+		{`sum(c_total)`, 1},
+		{`rate(g[5m])`, 1},
+		{`sum(rate(h_seconds_bucket[5m]))`, 1},
+		{`histogram_quantile(0.9, h_seconds_bucket)`, 1},
+		{`h_seconds_count`, 1},
+		{`nope`, 1},
+		{`vector(1)`, 1},
+		{`rate(c_total[5m]`, 1},
+	} {
+		if got := CheckUsage(tc.expr, f); len(got) != tc.bad {
+			t.Errorf("CheckUsage(%q) = %q, want %d problem(s)", tc.expr, got, tc.bad)
 		}
 	}
 }

@@ -11,6 +11,7 @@ package prometheus
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -52,8 +53,33 @@ var keywords = map[string]bool{
 	"atan2": true, "inf": true, "nan": true,
 }
 
+// Selector is one metric a PromQL expression selects, and the functions
+// and aggregation operators it is an argument of, outermost first: in
+// histogram_quantile(0.9, sum by (le) (rate(x_bucket[5m]))) x_bucket is
+// in [histogram_quantile sum rate].
+type Selector struct {
+	Name  string
+	Funcs []string
+}
+
 // MetricNames returns the metric names expr selects, each once, in the
-// order they first appear: every name that is not a function, an
+// order they first appear (see Selectors).
+func MetricNames(expr string) ([]string, error) {
+	sels, err := Selectors(expr)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, s := range sels {
+		if !slices.Contains(names, s.Name) {
+			names = append(names, s.Name)
+		}
+	}
+	return names, nil
+}
+
+// Selectors returns the metrics expr selects, in order, with the
+// functions around each: every name that is not a function, an
 // aggregation operator, a keyword, a label name (inside {...} or a
 // by/without/on/ignoring/group_left/group_right list) or a Grafana
 // variable ($__rate_interval, ${instance}). A selector by
@@ -65,25 +91,32 @@ var keywords = map[string]bool{
 // what it needs to: balanced brackets and closed strings. Grafana's
 // label_values(METRIC{...}, label) variable queries are read as their
 // first argument.
-func MetricNames(expr string) ([]string, error) {
+func Selectors(expr string) ([]Selector, error) {
 	expr = labelValuesArg(expr)
 	toks, err := tokenize(expr)
 	if err != nil {
 		return nil, err
 	}
-	var (
-		names  []string
-		seen   = map[string]bool{}
-		stack  []string // open brackets, each "(", "L(" (a label list), "{" or "["
-		labels bool     // the next "(" opens a label list
-	)
-	add := func(n string) {
-		if !seen[n] {
-			seen[n] = true
-			names = append(names, n)
-		}
+	type open struct {
+		bracket string // "(", "{", "[", or "L(" for a label list
+		fn      string // the function or operator a "(" calls, if any
 	}
-	inside := func(open string) bool { return len(stack) > 0 && stack[len(stack)-1] == open }
+	var (
+		sels    []Selector
+		stack   []open
+		labels  bool   // the next "(" opens a label list
+		pending string // the function the next "(" calls
+	)
+	inside := func(b string) bool { return len(stack) > 0 && stack[len(stack)-1].bracket == b }
+	funcs := func() []string {
+		var fs []string
+		for _, o := range stack {
+			if o.fn != "" {
+				fs = append(fs, o.fn)
+			}
+		}
+		return fs
+	}
 	for i, t := range toks {
 		next := token{}
 		if i+1 < len(toks) {
@@ -93,19 +126,21 @@ func MetricNames(expr string) ([]string, error) {
 		case tokPunct:
 			switch t.text {
 			case "(":
-				if labels {
-					stack = append(stack, "L(")
-				} else {
-					stack = append(stack, "(")
+				switch {
+				case labels:
+					stack = append(stack, open{bracket: "L("})
+				default:
+					stack = append(stack, open{bracket: "(", fn: pending})
+					pending = ""
 				}
 				labels = false
 			case "{", "[":
-				stack = append(stack, t.text)
+				stack = append(stack, open{bracket: t.text})
 			case ")", "}", "]":
 				want := map[string]string{")": "(", "}": "{", "]": "["}[t.text]
 				top := ""
 				if len(stack) > 0 {
-					top = strings.TrimPrefix(stack[len(stack)-1], "L")
+					top = strings.TrimPrefix(stack[len(stack)-1].bracket, "L")
 				}
 				if top != want {
 					return nil, fmt.Errorf("unbalanced %q at token %d in %q", t.text, i, expr)
@@ -118,7 +153,7 @@ func MetricNames(expr string) ([]string, error) {
 			case inside("{"):
 				// A label name; __name__="x" selects metric x.
 				if t.text == "__name__" && i+2 < len(toks) && next.text == "=" && toks[i+2].kind == tokString {
-					add(unquote(toks[i+2].text))
+					sels = append(sels, Selector{Name: unquote(toks[i+2].text), Funcs: funcs()})
 				}
 			case inside("L("):
 				// A label name in a grouping list.
@@ -127,19 +162,20 @@ func MetricNames(expr string) ([]string, error) {
 			case grouping[lower]:
 				labels = next.text == "("
 			case next.text == "(":
-				// A function or an aggregation operator.
+				pending = lower
 			case aggregators[lower] && (next.kind == tokIdent && grouping[strings.ToLower(next.text)]):
-				// sum by (...) (...)
+				// sum by (...) (...): the operator's "(" comes after the list.
+				pending = lower
 			case keywords[lower]:
 			default:
-				add(t.text)
+				sels = append(sels, Selector{Name: t.text, Funcs: funcs()})
 			}
 		}
 	}
 	if len(stack) > 0 {
-		return nil, fmt.Errorf("unclosed %q in %q", strings.TrimPrefix(stack[len(stack)-1], "L"), expr)
+		return nil, fmt.Errorf("unclosed %q in %q", strings.TrimPrefix(stack[len(stack)-1].bracket, "L"), expr)
 	}
-	return names, nil
+	return sels, nil
 }
 
 // labelValuesArg returns the first argument of a Grafana variable query
