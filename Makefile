@@ -73,3 +73,15 @@ clean-engine:
 	-docker network ls -q -f label=dockman.test | xargs -r docker network rm
 	-docker volume ls -q -f label=dockman.test | xargs -r docker volume rm -f
 	-docker rmi dockman-test/busybox dockman-test/loggen 2>/dev/null
+
+# ---- monitoring branch: the status API's benchmark (bench/api_test.go) ----
+.PHONY: bench-api
+
+# The agent's GET /containers under 200 clients for 30 s (wrk, loopback)
+# with 100 containers running, next to a naive server that lists the
+# engine on every request, in the same run: p50/p90/p99, requests/s,
+# errors. bin/dockman unless DOCKMAN_BENCH_BIN says otherwise; needs wrk.
+# API_SECONDS, API_CONNS, API_CONTAINERS shrink it (see the file).
+bench-api: build
+	DOCKMAN_BENCH_BIN=$${DOCKMAN_BENCH_BIN:-$(CURDIR)/$(BIN)} $(GO) test -run '^$$' -bench '^BenchmarkAPI$$' -benchtime 1x -count 1 -timeout 30m ./bench/
+# ---- end of the monitoring branch's block ----
