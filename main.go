@@ -15,14 +15,15 @@ import (
 	"strings"
 	"syscall"
 
-	units "github.com/docker/go-units"
 	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/pflag"
 
+	"github.com/dockman/dockman/agent"
 	"github.com/dockman/dockman/enforce"
 	"github.com/dockman/dockman/logtail"
 	"github.com/dockman/dockman/manager"
+	"github.com/dockman/dockman/metrics"
 	"github.com/dockman/dockman/runner"
 	"github.com/dockman/dockman/shell"
 )
@@ -34,25 +35,28 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// run is main without the exit, returning the process's exit code.
+// run is main without the exit, returning the process's exit code. The
+// first word picks the command: `agent` and `health` have their own
+// flags (agent.go); anything else is the shell's.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "agent":
+			return runAgent(args[1:], stdout, stderr)
+		case "health":
+			return runHealth(args[1:], stdout, stderr)
+		}
+	}
 	fs := pflag.NewFlagSet("dockman", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	host := fs.StringP("host", "H", "", "Docker engine address (default: $DOCKER_HOST, else "+manager.DefaultHost+")")
-	stateDir := fs.String("state-dir", defaultStateDir(), "Directory for history and other state")
-	logDir := fs.String("log-dir", "", "Directory for container log files (default: STATE-DIR/logs)")
-	logMaxSize := fs.String("log-max-size", "10m", "Rotate a container's log file past this size (0: never)")
-	logMaxFiles := fs.Int("log-max-files", logtail.DefaultMaxFiles, "Log files kept per container, the current one included")
-	noLogs := fs.Bool("no-logs", false, "Do not keep the containers' logs in files")
-	scopeFlags := fs.StringArray("scope", nil, "Confine snapshots and enforcement to containers with this label=value (repeatable: all of them)")
-	stopTimeout := fs.Int("stop-timeout", enforce.DefaultStopTimeout, "Seconds enforcement gives an intruder to stop before killing it")
+	common := addCommonFlags(fs, "")
 	script := fs.StringP("command", "c", "", "Run these commands (separated by ';') and exit")
 	noColor := fs.Bool("no-color", false, "Never colour output")
 	debug := fs.Bool("debug", false, "Write more detail to the debug log (STATE-DIR/debug.log)")
 	showVersion := fs.Bool("version", false, "Print the version and exit")
 	fs.BoolP("help", "h", false, "Print this help and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: dockman [OPTIONS]\n\nA shell for the containers of a Docker host. Without -c and with a\nterminal on stdin it starts the interactive prompt; otherwise it runs\ncommands from -c or stdin, one per line.\n\nOptions:\n%s", fs.FlagUsages())
+		fmt.Fprintf(stderr, "Usage: dockman [OPTIONS]\n       dockman agent [OPTIONS]\n       dockman health [OPTIONS]\n\nA shell for the containers of a Docker host. Without -c and with a\nterminal on stdin it starts the interactive prompt; otherwise it runs\ncommands from -c or stdin, one per line. 'dockman agent' runs the log\nkeeper, enforcement and the status API headless; 'dockman health' asks a\nrunning agent whether it is ready.\n\nOptions:\n%s", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -73,33 +77,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dockman: unexpected argument %q (commands go in -c '...')\n", fs.Arg(0))
 		return 2
 	}
-	maxSize, err := units.RAMInBytes(*logMaxSize)
-	if err != nil || maxSize < 0 {
-		fmt.Fprintf(stderr, "dockman: invalid --log-max-size %q: give a size such as 10m or 1g\n", *logMaxSize)
-		return 2
-	}
-	if *logMaxFiles < 2 {
-		fmt.Fprintf(stderr, "dockman: invalid --log-max-files %d: at least 2 (the current file and one rotated)\n", *logMaxFiles)
-		return 2
-	}
-	scope, err := enforce.ParseScope(*scopeFlags)
+	cfg, err := common.resolve()
 	if err != nil {
-		fmt.Fprintf(stderr, "dockman: invalid --%v\n", err)
+		fmt.Fprintf(stderr, "dockman: %v\n", err)
 		return 2
 	}
-	if *stopTimeout < 0 {
-		fmt.Fprintf(stderr, "dockman: invalid --stop-timeout %d: seconds, 0 or more\n", *stopTimeout)
-		return 2
-	}
-	if *logDir == "" {
-		*logDir = filepath.Join(*stateDir, "logs")
-	}
-	mgr, err := manager.New(*host)
+	mgr, err := manager.New(cfg.host)
 	if err != nil {
 		fmt.Fprintf(stderr, "dockman: %v\n", err)
 		return 2
 	}
 	defer mgr.Close()
+	stateDir, logDir, scope, stopTimeout := cfg.stateDir, cfg.logDir, cfg.scope, cfg.stopTimeout
 
 	// Colour only where a person reads it: each stream decides for itself,
 	// so `dockman 2>err.log` keeps escape codes out of the file.
@@ -108,6 +97,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	colorOut, colorErr := useColor && isTerminal(stdout), useColor && isTerminal(stderr)
 
 	interactive := !fs.Changed("command") && isTerminal(stdin) && isTerminal(stdout)
+	if !interactive && cfg.api != "" {
+		fmt.Fprintf(stderr, "dockman: --api serves while the interactive shell is open; a script ends at once ('dockman agent' serves it headless)\n")
+		return 2
+	}
 	if !interactive {
 		in := stdin
 		if fs.Changed("command") {
@@ -115,18 +108,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		// A script edits the snapshot and the on/off state, and leaves the
 		// enforcing to the shell or agent that runs on the state directory.
-		ctl := enforce.NewController(mgr, enforce.Options{StateDir: *stateDir, Scope: scope, StopTimeout: *stopTimeout})
+		ctl := enforce.NewController(mgr, enforce.Options{StateDir: stateDir, Scope: scope, StopTimeout: stopTimeout})
 		sh := shell.New(mgr, shell.Options{Out: stdout, Err: stderr, ColorOut: colorOut, ColorErr: colorErr,
-			LogFiles: func() ([]logtail.FileStatus, error) { return logtail.ReadDir(*logDir) }, Enforce: ctl})
+			LogFiles: func() ([]logtail.FileStatus, error) { return logtail.ReadDir(logDir) }, Enforce: ctl})
 		return runScript(sh, in, stderr)
 	}
 
-	history, err := shell.OpenHistory(filepath.Join(*stateDir, "history"), shell.DefaultHistoryLimit)
+	history, err := shell.OpenHistory(filepath.Join(stateDir, "history"), shell.DefaultHistoryLimit)
 	if err != nil {
 		fmt.Fprintf(stderr, "dockman: %v (history will not be kept)\n", err)
 		history = nil
 	}
-	logPath := filepath.Join(*stateDir, "debug.log")
+	logPath := filepath.Join(stateDir, "debug.log")
 	logger, closeLog, err := openDebugLog(logPath, *debug)
 	if err != nil {
 		fmt.Fprintf(stderr, "dockman: %v (no debug log will be kept)\n", err)
@@ -140,12 +133,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var sh *shell.Shell
 	parts := runner.New(mgr, runner.Options{Log: logger, Notify: func(msg string) { sh.Notify(msg) }})
 	inv := parts.Inventory()
+	mx := metrics.New(version)
 	// logfiles and tail read the keeper's memory (Tab may call it too);
 	// without a keeper, what the directory holds.
-	logFiles := func() ([]logtail.FileStatus, error) { return logtail.ReadDir(*logDir) }
-	if !*noLogs {
-		keeper := logtail.New(mgr, logtail.Options{
-			Dir: *logDir, MaxSize: maxSize, MaxFiles: *logMaxFiles, Log: logger, Notify: parts.Notify,
+	logFiles := func() ([]logtail.FileStatus, error) { return logtail.ReadDir(logDir) }
+	var keeper *logtail.Keeper
+	if !cfg.noLogs {
+		keeper = logtail.New(mgr, logtail.Options{
+			Dir: logDir, MaxSize: cfg.maxSize, MaxFiles: cfg.maxFiles, Log: logger, Notify: parts.Notify, Observer: mx.Logs(),
 		})
 		parts.Add("logs", keeper, keeper.Handle)
 		logFiles = func() ([]logtail.FileStatus, error) { return keeper.Files(), nil }
@@ -153,10 +148,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Enforcement runs while the shell is open, and resumes at start if it
 	// was on when dockman last ran on this state directory.
 	ctl := enforce.NewController(mgr, enforce.Options{
-		StateDir: *stateDir, Scope: scope, StopTimeout: *stopTimeout, Self: enforce.DetectSelf(),
-		Log: logger, Notify: parts.Notify,
+		StateDir: stateDir, Scope: scope, StopTimeout: stopTimeout, Self: enforce.DetectSelf(),
+		Log: logger, Notify: parts.Notify, Observer: mx.Enforce(),
 	})
 	parts.Add("enforce", ctl, ctl.Handle)
+	// --api: the same status API the agent serves, while the shell is open.
+	if cfg.api != "" {
+		mx.Read(agent.Sources(parts, keeper, ctl))
+		srv, err := agent.NewServer(cfg.api, cfg.token, parts, ctl, mx, nil, logger)
+		if err != nil {
+			fmt.Fprintf(stderr, "dockman: %v\n", err)
+			return 2
+		}
+		parts.Add("api", srv, nil)
+	}
 	sh = shell.New(inv.Front(), shell.Options{
 		Out: stdout, Err: stderr, ColorOut: colorOut, ColorErr: colorErr, History: history,
 		Completer: shell.NewCompleter(inv), DebugLog: logPath, LogFiles: logFiles, Enforce: ctl,
@@ -172,7 +177,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "dockman %s on %s: type 'help' for commands, Ctrl-D to leave\n", version, mgr.Host())
 	err = sh.Interactive(ctx, "dockman> ")
 	if ctl.Running() {
-		fmt.Fprintf(stdout, "dockman: enforcement stops with this shell; it resumes when dockman starts again with --state-dir %s ('enforce off' first ends it for good)\n", *stateDir)
+		fmt.Fprintf(stdout, "dockman: enforcement stops with this shell; it resumes when dockman starts again with --state-dir %s ('enforce off' first ends it for good)\n", stateDir)
 	}
 	if err != nil {
 		logger.Error("dockman stopped", "err", err)

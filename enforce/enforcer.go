@@ -50,6 +50,18 @@ type Options struct {
 	Self   string
 	Log    *slog.Logger
 	Notify func(msg string)
+	// Observer is told of every action, for metrics. Nil: no one.
+	Observer Observer
+}
+
+// Observer is told of each action recorded. It runs on the enforcer's
+// workers: it must be cheap and never block.
+type Observer interface {
+	// Acted reports an action and its result: "ok", "failed" or
+	// "dry_run". latency is the time from the Docker event that queued
+	// the name to the action's end, or negative when no event did (a
+	// resync, a start of enforcement, a backoff's timer).
+	Acted(action Kind, result string, latency time.Duration)
 }
 
 // keepLast is how many of the last actions the status shows.
@@ -93,6 +105,9 @@ type Enforcer struct {
 	timers map[string]*time.Timer
 	counts map[Kind]int
 	last   []Record
+	// since holds, per name, the time of the first event that queued it
+	// since it was last as it should be: an action's latency.
+	since map[string]time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -128,7 +143,8 @@ func newEnforcer(a Actor, st *store, opts Options) *Enforcer {
 		opts.StopTimeout = DefaultStopTimeout
 	}
 	e := &Enforcer{a: a, opts: opts, log: opts.Log, store: st,
-		crash: map[string]*crashState{}, failing: map[string]string{}, stuck: map[string]*stuckState{}, timers: map[string]*time.Timer{}, counts: map[Kind]int{}}
+		crash: map[string]*crashState{}, failing: map[string]string{}, stuck: map[string]*stuckState{}, timers: map[string]*time.Timer{}, counts: map[Kind]int{},
+		since: map[string]time.Time{}}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -157,6 +173,13 @@ func (e *Enforcer) Handle(ev manager.Event) {
 		}
 		e.queueSnapshot()
 	case ev.Type == events.ContainerEventType && ev.Name != "":
+		if e.opts.Observer != nil {
+			e.mu.Lock()
+			if _, ok := e.since[ev.Name]; !ok {
+				e.since[ev.Name] = time.Unix(0, ev.TimeNano)
+			}
+			e.mu.Unlock()
+		}
 		e.queue.Add(ev.Name)
 		if ev.Action == events.ActionRename || ev.Action == events.ActionDestroy {
 			e.queueSnapshot()
@@ -269,6 +292,7 @@ func (e *Enforcer) setFailing(name string, err error) {
 	defer e.mu.Unlock()
 	if err == nil {
 		delete(e.failing, name)
+		delete(e.since, name)
 		return
 	}
 	e.failing[name] = err.Error()
@@ -524,6 +548,10 @@ func (e *Enforcer) removeIntruder(ctx context.Context, act Action) (string, erro
 func (e *Enforcer) record(r Record, again bool) {
 	e.mu.Lock()
 	e.counts[r.Action]++
+	latency := time.Duration(-1)
+	if t, ok := e.since[r.Container]; ok {
+		latency = time.Since(t)
+	}
 	e.last = append(e.last, r)
 	if len(e.last) > keepLast {
 		e.last = e.last[len(e.last)-keepLast:]
@@ -538,6 +566,17 @@ func (e *Enforcer) record(r Record, again bool) {
 		if err != nil {
 			e.log.Error("audit log", "err", err)
 		}
+	}
+	if e.opts.Observer != nil {
+		result := "ok"
+		switch r.Result {
+		case "ok":
+		case "dry-run":
+			result = "dry_run"
+		default:
+			result = "failed"
+		}
+		e.opts.Observer.Acted(r.Action, result, latency)
 	}
 	msg := fmt.Sprintf("enforce: %s %s: %s", r.Action, r.Container, r.Reason)
 	switch {

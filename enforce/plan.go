@@ -34,6 +34,11 @@ const IgnoreLabel = "dockman.enforce"
 // start a removed one again, so they are left to Swarm.
 const swarmServiceLabel = "com.docker.swarm.service.id"
 
+// kubernetesPodLabel marks the containers of a Kubernetes pod run on
+// Docker (cri-dockerd, dockershim): the kubelet owns them, and would
+// start a removed one again.
+const kubernetesPodLabel = "io.kubernetes.pod.uid"
+
 // Live is what a plan needs to know of the engine now.
 type Live struct {
 	// Containers in scope, every state.
@@ -118,6 +123,8 @@ func exempt(c container.Summary, self string) string {
 		return "labelled " + IgnoreLabel + "=ignore"
 	case c.Labels[swarmServiceLabel] != "":
 		return "a task of a Swarm service (Swarm would start it again)"
+	case c.Labels[kubernetesPodLabel] != "":
+		return "a container of a Kubernetes pod (the kubelet would start it again)"
 	}
 	return ""
 }

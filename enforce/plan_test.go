@@ -46,6 +46,7 @@ func TestPlan(t *testing.T) {
 			ctr("eeeeeeeeeeee", "intruder", container.StateRunning),
 			ctr("ffffffffffff", "ignored", container.StateRunning, IgnoreLabel, "ignore"),
 			ctr("999999999999", "swarmtask", container.StateRunning, swarmServiceLabel, "x1"),
+			ctr("888888888888", "k8s_pod", container.StateRunning, kubernetesPodLabel, "u1"),
 			ctr("121212121212", "me", container.StateRunning),
 		},
 		Self:  "121212121212" + "0000000000000000" + "0000",
@@ -54,7 +55,7 @@ func TestPlan(t *testing.T) {
 	got := kinds(Plan(snap, live))
 	want := []string{
 		"start db", "unpause cache", "recreate gone", "leave ignored", "remove intruder",
-		"leave me", "remove queue", "recreate queue", "leave swarmtask", "leave web",
+		"leave me", "remove queue", "recreate queue", "leave swarmtask", "leave web", "leave k8s_pod",
 	}
 	slices.Sort(want)
 	sorted := slices.Clone(got)

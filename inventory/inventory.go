@@ -237,6 +237,10 @@ func (inv *Inventory) KnownContainers() []container.Summary {
 // last image event or resync.
 func (inv *Inventory) ImageTags() []string { return inv.store.imageTags() }
 
+// Generation changes whenever what the inventory knows changes (it
+// counts up): what was made from a List may be kept until it changes.
+func (inv *Inventory) Generation() uint64 { return inv.store.gen.Load() }
+
 // Synced reports whether the inventory reflects the engine.
 func (inv *Inventory) Synced() bool { return inv.store.isSynced() }
 

@@ -39,6 +39,7 @@ func (inv *Inventory) Volumes() []string { return inv.store.namesOf(VolumesKey) 
 
 func (s *store) setNames(key string, names []string) {
 	s.mu.Lock()
+	s.gen.Add(1)
 	defer s.mu.Unlock()
 	s.names[key] = names
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -29,6 +30,9 @@ type store struct {
 	// names are the networks' and volumes' names listed last, by queue
 	// key (NetworksKey, VolumesKey), sorted (names.go).
 	names map[string][]string
+	// gen counts the changes: a reader that keeps something made from the
+	// store (the status API's rendered list) knows when to make it again.
+	gen atomic.Uint64
 }
 
 func newStore() *store {
@@ -39,6 +43,7 @@ func newStore() *store {
 // resync, so readers must ask the engine.
 func (s *store) lost() {
 	s.mu.Lock()
+	s.gen.Add(1)
 	s.synced = false
 	s.mu.Unlock()
 }
@@ -52,6 +57,7 @@ func (s *store) lost() {
 // costs no inspects when nothing changed.
 func (s *store) resync(list []container.Summary, listedAt time.Time) []string {
 	s.mu.Lock()
+	s.gen.Add(1)
 	defer s.mu.Unlock()
 	for id, at := range s.gone {
 		if !at.After(listedAt) {
@@ -102,6 +108,7 @@ func (s *store) resync(list []container.Summary, listedAt time.Time) []string {
 func (s *store) put(c Container, asked time.Time) bool {
 	c.learned = asked
 	s.mu.Lock()
+	s.gen.Add(1)
 	defer s.mu.Unlock()
 	if at, gone := s.gone[c.ID]; gone && !at.Before(asked) {
 		return false
@@ -118,6 +125,7 @@ func (s *store) put(c Container, asked time.Time) bool {
 // resync brings it back.
 func (s *store) stale(id string, asked time.Time) {
 	s.mu.Lock()
+	s.gen.Add(1)
 	defer s.mu.Unlock()
 	if c, ok := s.items[id]; ok && !c.learned.After(asked) {
 		c.Detailed = false
@@ -128,6 +136,7 @@ func (s *store) stale(id string, asked time.Time) {
 // drop removes a container found gone at the given time.
 func (s *store) drop(id string, at time.Time) {
 	s.mu.Lock()
+	s.gen.Add(1)
 	defer s.mu.Unlock()
 	delete(s.items, id)
 	s.gone[id] = at
@@ -135,6 +144,7 @@ func (s *store) drop(id string, at time.Time) {
 
 func (s *store) setImages(x imageIndex) {
 	s.mu.Lock()
+	s.gen.Add(1)
 	s.images = x
 	s.mu.Unlock()
 }

@@ -68,6 +68,7 @@ func (k *Keeper) follow(ctx context.Context, c *ctr, tty, running bool, startedA
 		var werr *writeError
 		switch {
 		case errors.As(err, &werr):
+			k.opts.Observer.Failed("write")
 			k.log.Warn("cannot write log file", "name", c.name, "err", err)
 			k.setFailing(c.id, err)
 			c.setState(StateFailing, rootCause(err).Error())
@@ -79,6 +80,7 @@ func (k *Keeper) follow(ctx context.Context, c *ctr, tty, running bool, startedA
 		case c.endsOn(err):
 			return
 		case err != nil:
+			k.opts.Observer.Failed("read")
 			k.log.Warn("log stream failed", "name", c.name, "err", err)
 			c.setState(StateFailing, err.Error())
 		default:
@@ -112,6 +114,7 @@ func (k *Keeper) follow(ctx context.Context, c *ctr, tty, running bool, startedA
 					if manager.IsNotFound(err) {
 						return // removed meanwhile: nothing more to read
 					}
+					k.opts.Observer.Failed("read")
 					k.log.Warn("final read of the log", "name", c.name, "err", err)
 					break // and try again after a while
 				}
@@ -250,6 +253,7 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int
 	}
 
 	var out []byte // grows to flushAt only where the engine sends fast
+	outLines := 0  // the lines out holds
 	var scratch []byte
 	newest := resume
 	var stamp time.Time // the stamp of the last line gathered
@@ -265,7 +269,9 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int
 			c.file = nil
 			return &writeError{fmt.Errorf("write %s: %w", path, err)}
 		}
-		out = out[:0]
+		now := time.Now()
+		k.opts.Observer.Wrote(outLines, len(out), now.Sub(stamp))
+		out, outLines = out[:0], 0
 		if !wrote {
 			wrote = true
 			// Writing works (again): say so now, not when the stream ends.
@@ -273,7 +279,6 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int
 			k.clearFailing(c.id)
 			c.mu.Lock()
 		}
-		now := time.Now()
 		if !c.dirty {
 			k.wrote()
 		}
@@ -292,7 +297,7 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int
 		rec, err := p.next()
 		if err != nil {
 			if tail > 0 && (kept >= tail || !errors.Is(err, io.EOF)) {
-				out = out[:0] // all new, or cut short: not written (see below)
+				out, outLines = out[:0], 0 // all new, or cut short: not written (see below)
 			}
 			if ferr := flush(); ferr != nil {
 				return wrote, kept, ferr
@@ -324,6 +329,7 @@ func (k *Keeper) copyLog(ctx context.Context, c *ctr, tty, follow bool, tail int
 		if keep {
 			kept++
 			out = appendLine(out, rec.ts, rec.stream, rec.partial, rec.text)
+			outLines++
 			stamp = rec.time
 			if rec.time.After(newest) {
 				newest = rec.time

@@ -39,7 +39,28 @@ type Options struct {
 	// block). Either may be nil.
 	Log    *slog.Logger
 	Notify func(msg string)
+	// Observer is told what is written and what fails, for metrics. Nil:
+	// no one.
+	Observer Observer
 }
+
+// Observer is told of the keeper's work as it happens. Its methods run on
+// the followers' goroutines: they must be cheap and never block.
+type Observer interface {
+	// Wrote is called after each write to a file: lines and bytes
+	// written, and how long after the engine stamped the last of those
+	// lines it reached the file.
+	Wrote(lines, bytes int, lag time.Duration)
+	// Failed is called for each failure to read a log ("read") or to
+	// write or open a file ("write").
+	Failed(kind string)
+}
+
+// nopObserver is the Observer of a keeper given none.
+type nopObserver struct{}
+
+func (nopObserver) Wrote(int, int, time.Duration) {}
+func (nopObserver) Failed(string)                 {}
 
 // Defaults for the shell's flags.
 const (
@@ -116,6 +137,9 @@ type ctr struct {
 func New(e Engine, opts Options) *Keeper {
 	if opts.MaxFiles < 2 {
 		opts.MaxFiles = 2
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
 	}
 	k := &Keeper{e: e, opts: opts, log: opts.Log, ctrs: map[string]*ctr{}, failing: map[string]error{},
 		written: make(chan struct{}, 1), drains: make(chan struct{}, maxDrains)}
@@ -500,6 +524,19 @@ func (k *Keeper) syncLocked(c *ctr) {
 			cur.Last = last
 		}
 	})
+}
+
+// Following returns how many followers copy a log now.
+func (k *Keeper) Following() int {
+	n := 0
+	for _, c := range k.all() {
+		c.mu.Lock()
+		if c.following {
+			n++
+		}
+		c.mu.Unlock()
+	}
+	return n
 }
 
 // Files returns the status of every container's log file the keeper

@@ -64,6 +64,7 @@ type Watcher struct {
 	mu        sync.Mutex
 	connected bool
 	lastErr   error
+	connects  uint64 // sessions that got as far as their first resync
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -145,9 +146,20 @@ func (w *Watcher) Connected() (bool, error) {
 	return w.connected, w.lastErr
 }
 
+// Reconnects reports how often the event stream was connected again
+// after it was lost (the first connect is not counted).
+func (w *Watcher) Reconnects() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return max(w.connects, 1) - 1
+}
+
 func (w *Watcher) setState(up bool, err error) {
 	w.mu.Lock()
 	w.connected, w.lastErr = up, err
+	if up {
+		w.connects++
+	}
 	w.mu.Unlock()
 }
 
