@@ -1,35 +1,26 @@
 package prometheus
 
-// contract is the agent's own families as issue 9's contract lists them.
-// It stands in for the metrics package's table until that lands.
-var contract = Families{
-	"dockman_build_info":                     "gauge",
-	"dockman_engine_up":                      "gauge",
-	"dockman_engine_reconnects_total":        "counter",
-	"dockman_containers":                     "gauge",
-	"dockman_snapshot_containers":            "gauge",
-	"dockman_enforce_enabled":                "gauge",
-	"dockman_enforce_actions_total":          "counter",
-	"dockman_enforce_action_latency_seconds": "histogram",
-	"dockman_enforce_backoff_containers":     "gauge",
-	"dockman_enforce_failing_containers":     "gauge",
-	"dockman_logs_lines_total":               "counter",
-	"dockman_logs_bytes_total":               "counter",
-	"dockman_logs_errors_total":              "counter",
-	"dockman_logs_followers":                 "gauge",
-	"dockman_logs_lag_seconds":               "histogram",
-	"dockman_api_requests_total":             "counter",
-	"dockman_api_request_duration_seconds":   "histogram",
+import "github.com/dockman/dockman/metrics"
+
+// Agent returns the agent's own families (dockman_*), from the metrics
+// package's table, the source of truth.
+func Agent() Families {
+	f := Families{}
+	for _, fam := range metrics.Families {
+		f[fam.Name] = fam.Type
+	}
+	return f
 }
 
-// Agent returns the agent's own families (dockman_*).
-func Agent() Families {
-	return Merge(contract)
+// Handler is what the agent's /metrics handler adds about itself:
+// promhttp counts the scrapes it failed to gather or encode.
+var Handler = Families{
+	"promhttp_metric_handler_errors_total": "counter",
 }
 
 // Exported returns every family a query against a scraped agent may use:
-// the agent's own, the standard collectors', and Prometheus's up and
-// scrape_* series.
+// the agent's own, the standard collectors', the handler's, and
+// Prometheus's up and scrape_* series.
 func Exported() Families {
-	return Merge(Agent(), Standard, Scrape)
+	return Merge(Agent(), Standard, Handler, Scrape)
 }

@@ -251,3 +251,39 @@ func TestCheckUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentFamiliesAreTheContract checks the metrics package's table
+// against issue 9's contract, which the dashboard and the alerts were
+// written from: the same names with the same types.
+func TestAgentFamiliesAreTheContract(t *testing.T) {
+	contract := Families{
+		"dockman_build_info":                     "gauge",
+		"dockman_engine_up":                      "gauge",
+		"dockman_engine_reconnects_total":        "counter",
+		"dockman_containers":                     "gauge",
+		"dockman_snapshot_containers":            "gauge",
+		"dockman_enforce_enabled":                "gauge",
+		"dockman_enforce_actions_total":          "counter",
+		"dockman_enforce_action_latency_seconds": "histogram",
+		"dockman_enforce_backoff_containers":     "gauge",
+		"dockman_enforce_failing_containers":     "gauge",
+		"dockman_logs_lines_total":               "counter",
+		"dockman_logs_bytes_total":               "counter",
+		"dockman_logs_errors_total":              "counter",
+		"dockman_logs_followers":                 "gauge",
+		"dockman_logs_lag_seconds":               "histogram",
+		"dockman_api_requests_total":             "counter",
+		"dockman_api_request_duration_seconds":   "histogram",
+	}
+	agent := Agent()
+	for name, typ := range contract {
+		if agent[name] != typ {
+			t.Errorf("%s: the contract says %s, metrics.Families %q", name, typ, agent[name])
+		}
+	}
+	for name := range agent {
+		if _, ok := contract[name]; !ok {
+			t.Errorf("%s is in metrics.Families but not in the contract: chart it and document it", name)
+		}
+	}
+}
