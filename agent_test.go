@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -113,8 +112,6 @@ func waitUntil(t *testing.T, what string, ok func() bool) {
 	}
 }
 
-var loggenLine = regexp.MustCompile(` stdout F loggen out (\d+)$`)
-
 // TestAgentShutdownAndRestart runs the agent binary as a server would:
 // enforcing, JSON logs, the token from the environment; `dockman health`
 // says when it is ready; SIGTERM ends it with status 0 after it made the
@@ -199,15 +196,5 @@ func TestAgentShutdownAndRestart(t *testing.T) {
 	waitUntil(t, "the last line in the file", func() bool {
 		return strings.Contains(logFile(), " loggen out "+strconv.Itoa(lines)+"\n")
 	})
-	next := 1
-	for _, l := range strings.Split(strings.TrimSuffix(logFile(), "\n"), "\n") {
-		m := loggenLine.FindStringSubmatch(l)
-		if m == nil {
-			t.Fatalf("unexpected line %q", l)
-		}
-		if n, _ := strconv.Atoi(m[1]); n != next {
-			t.Fatalf("line %d where %d was due: lost or written twice across the restart", n, next)
-		}
-		next++
-	}
+	testenv.CheckLogGenFile(t, logFile(), lines)
 }

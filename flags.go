@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,4 +111,30 @@ func (f *commonFlags) resolve() (config, error) {
 		return c, fmt.Errorf("invalid --api: %w", err)
 	}
 	return c, nil
+}
+
+// parseArgs parses a command's flags, the same way for the shell, the
+// agent and health: -h/--help prints the usage (ok false, code 0); a bad
+// flag, or an argument where none is taken, is one line on stderr (ok
+// false, code 2). stray, if set, is added to the stray argument's line.
+func parseArgs(fs *pflag.FlagSet, args []string, name, usage string, stderr io.Writer, stray string) (code int, ok bool) {
+	fs.SetOutput(stderr)
+	fs.BoolP("help", "h", false, "Print this help and exit")
+	fs.Usage = func() { fmt.Fprintf(stderr, "%s\nOptions:\n%s", usage, fs.FlagUsages()) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0, false
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 2, false
+	}
+	if help, _ := fs.GetBool("help"); help {
+		fs.Usage()
+		return 0, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q%s\n", name, fs.Arg(0), stray)
+		return 2, false
+	}
+	return 0, true
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -119,7 +118,7 @@ func TestAPIOnTheEngine(t *testing.T) {
 	// The rules every path shares.
 	for _, tc := range []struct {
 		method, path, tok string
-		want               int
+		want              int
 	}{
 		{"GET", "/healthz", "", 200},
 		{"GET", "/readyz", "", 200},
@@ -269,8 +268,6 @@ func TestTokenRequiredBeyondLoopback(t *testing.T) {
 	}
 }
 
-var seqLine = regexp.MustCompile(` stdout F loggen out (\d+)$`)
-
 // TestHandover starts two agents on one state directory while a container
 // writes numbered lines: the second waits while the first leads, and
 // takes over when the first is stopped; the log file then holds every
@@ -316,18 +313,5 @@ func TestHandover(t *testing.T) {
 	waitFor(t, "the last line in the file", func() bool {
 		return strings.Contains(logFile(), " loggen out "+strconv.Itoa(lines)+"\n")
 	})
-	next := 1
-	for _, l := range strings.Split(strings.TrimSuffix(logFile(), "\n"), "\n") {
-		m := seqLine.FindStringSubmatch(l)
-		if m == nil {
-			t.Fatalf("unexpected line %q", l)
-		}
-		if n, _ := strconv.Atoi(m[1]); n != next {
-			t.Fatalf("line %d where %d was due (lost or written twice at the handover)", n, next)
-		}
-		next++
-	}
-	if next != lines+1 {
-		t.Fatalf("%d lines, want %d", next-1, lines)
-	}
+	testenv.CheckLogGenFile(t, logFile(), lines)
 }
