@@ -83,10 +83,20 @@ func BenchmarkAPI(b *testing.B) {
 	args := []string{"-t2", fmt.Sprintf("-c%d", conns), fmt.Sprintf("-d%ds", secs), "--latency", fmt.Sprintf("--timeout=%ds", timeout)}
 	var dm, base *wrkResult
 	var dmCPU float64
+	var served serverSide
 	for b.Loop() {
+		before, err := scrapeServerSide(agent.url)
+		if err != nil {
+			b.Fatal(err)
+		}
 		cpu0 := cpuSeconds(agent.pid())
 		dm = runWrk(b, wrk, args, agent.url+"/containers")
 		dmCPU = cpuSeconds(agent.pid()) - cpu0
+		after, err := scrapeServerSide(agent.url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		served = after.minus(before)
 		base = runWrk(b, wrk, args, naive+"/containers")
 	}
 	if err := waitListing(agent.url+"/containers", label, n, 10*time.Second); err != nil {
@@ -119,6 +129,8 @@ func BenchmarkAPI(b *testing.B) {
 	}
 	note("dockman: %.1f CPU-s over its %d s (%.0f%% of one core); target p99 < 50 ms with no errors: p99 %.2f ms, %s",
 		dmCPU, secs, 100*dmCPU/float64(secs), ms(dm.Percentile[99]), dm.ErrorText())
+	note("dockman's own metrics over its run: %.0f /containers requests (wrk counted %d answers), mean %.3f ms in the handler, p99 <= %s ms (histogram bucket)",
+		served.count, dm.Requests, served.mean()*1000, served.p99Bound())
 	if dm.Non2xx > 0 || dm.Connect > 0 || dm.Read > 0 || dm.Write > 0 {
 		b.Errorf("dockman answered wrongly: %s", dm.ErrorText())
 	}
@@ -129,6 +141,89 @@ func BenchmarkAPI(b *testing.B) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// serverSide is the agent's own view of its /containers requests, from
+// dockman_api_request_duration_seconds{handler="containers"}: the
+// count, the sum of seconds, and the cumulative bucket counts by bound.
+type serverSide struct {
+	count, sum float64
+	buckets    map[string]float64 // le → cumulative count
+	bounds     []string           // the le values in order
+}
+
+func (s serverSide) minus(o serverSide) serverSide {
+	d := serverSide{count: s.count - o.count, sum: s.sum - o.sum, buckets: map[string]float64{}, bounds: s.bounds}
+	for le, n := range s.buckets {
+		d.buckets[le] = n - o.buckets[le]
+	}
+	return d
+}
+
+func (s serverSide) mean() float64 {
+	if s.count == 0 {
+		return 0
+	}
+	return s.sum / s.count
+}
+
+// p99Bound is the upper bound, in ms, of the bucket holding the 99th
+// percentile request.
+func (s serverSide) p99Bound() string {
+	for _, le := range s.bounds {
+		if s.count > 0 && s.buckets[le] >= 0.99*s.count {
+			if le == "+Inf" {
+				return le
+			}
+			v, _ := strconv.ParseFloat(le, 64)
+			return strconv.FormatFloat(v*1000, 'f', -1, 64)
+		}
+	}
+	return "?"
+}
+
+// scrapeServerSide reads the agent's /containers histogram from its
+// /metrics.
+func scrapeServerSide(agentURL string) (serverSide, error) {
+	code, body, err := get(agentURL + "/metrics")
+	if err != nil || code != http.StatusOK {
+		return serverSide{}, fmt.Errorf("GET /metrics: %d %v", code, err)
+	}
+	return parseServerSide(string(body))
+}
+
+var leRE = regexp.MustCompile(`le="([^"]+)"`)
+
+// parseServerSide reads dockman_api_request_duration_seconds's
+// handler="containers" series out of a text exposition.
+func parseServerSide(text string) (serverSide, error) {
+	const family = "dockman_api_request_duration_seconds"
+	s := serverSide{buckets: map[string]float64{}}
+	for line := range strings.Lines(text) {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), "{")
+		if !ok || !strings.HasPrefix(name, family) || !strings.Contains(rest, `handler="containers"`) {
+			continue
+		}
+		labels, value, _ := strings.Cut(rest, "} ")
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			return s, fmt.Errorf("metrics line %q: %v", line, err)
+		}
+		switch name {
+		case family + "_count":
+			s.count = v
+		case family + "_sum":
+			s.sum = v
+		case family + "_bucket":
+			m := leRE.FindStringSubmatch(labels)
+			if m == nil {
+				return s, fmt.Errorf("metrics line %q: no le", line)
+			}
+			s.buckets[m[1]] = v
+			s.bounds = append(s.bounds, m[1])
+		}
+	}
+	return s, nil
+}
 
 // runFleet creates and starts n busybox containers sleeping, labelled
 // label, network none; the label's cleanup removes them.
@@ -597,6 +692,35 @@ func TestParseWrk(t *testing.T) {
 		if r, err := parseWrk(bad); err == nil {
 			t.Errorf("%s: parseWrk = %+v, want an error", name, *r)
 		}
+	}
+}
+
+func TestParseServerSide(t *testing.T) {
+	text := `# TYPE dockman_api_request_duration_seconds histogram
+dockman_api_request_duration_seconds_bucket{handler="containers",le="0.001"} 50
+dockman_api_request_duration_seconds_bucket{handler="containers",le="0.01"} 98
+dockman_api_request_duration_seconds_bucket{handler="containers",le="0.1"} 100
+dockman_api_request_duration_seconds_bucket{handler="containers",le="+Inf"} 100
+dockman_api_request_duration_seconds_sum{handler="containers"} 0.25
+dockman_api_request_duration_seconds_count{handler="containers"} 100
+dockman_api_request_duration_seconds_bucket{handler="readyz",le="0.001"} 7
+dockman_api_request_duration_seconds_count{handler="readyz"} 7
+dockman_api_requests_total{code="200",handler="containers"} 100
+`
+	s, err := parseServerSide(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.count != 100 || s.sum != 0.25 || s.mean() != 0.0025 || s.p99Bound() != "100" {
+		t.Errorf("parsed %+v: mean %v, p99 bound %s", s, s.mean(), s.p99Bound())
+	}
+	zero, _ := parseServerSide("")
+	d := s.minus(zero)
+	if d.count != 100 || d.buckets["0.01"] != 98 {
+		t.Errorf("minus nothing: %+v", d)
+	}
+	if got := s.minus(s).p99Bound(); got != "?" {
+		t.Errorf("no requests: p99 bound %s, want ?", got)
 	}
 }
 
