@@ -25,8 +25,11 @@ import (
 )
 
 // TestPrometheusScrapesTheAgent runs the real thing: the dockman binary
-// as `dockman agent` on the engine, with one labelled container running,
-// and Debian's Prometheus scraping its /metrics every second on loopback.
+// as `dockman agent` on the engine, with one labelled container running
+// and an API token, and Debian's Prometheus scraping its /metrics every
+// second on loopback with that token, as docs/monitoring.md configures it
+// (authorization: credentials_file:; the file ends in a newline, as
+// `base64` writes it). /metrics must refuse a scrape without the token;
 // promtool must find nothing to say about the exposition (lint included);
 // Prometheus must see the target up, with dockman_build_info and
 // dockman_containers counting the running container; each family of
@@ -42,10 +45,25 @@ func TestPrometheusScrapesTheAgent(t *testing.T) {
 	testenv.RunContainer(t, c, label, testenv.Name("prom"), "sleep", "1000")
 
 	dir := t.TempDir()
-	agentURL := promStartAgent(t, dir)
+	tokenFile := filepath.Join(dir, "api-token")
+	if err := os.WriteFile(tokenFile, []byte(testenv.Name("token")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	agentURL := promStartAgent(t, dir, tokenFile)
+
+	t.Run("no token, no metrics", func(t *testing.T) {
+		resp, err := http.Get(agentURL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("GET /metrics without the token: %d, want 401", resp.StatusCode)
+		}
+	})
 
 	t.Run("promtool check metrics", func(t *testing.T) {
-		body := promGet(t, agentURL+"/metrics")
+		body := promGet(t, agentURL+"/metrics", tokenFile)
 		cmd := exec.Command(promtool, "check", "metrics")
 		cmd.Stdin = bytes.NewReader(body)
 		out, err := cmd.CombinedOutput()
@@ -54,7 +72,7 @@ func TestPrometheusScrapesTheAgent(t *testing.T) {
 		}
 	})
 
-	prom := promStartPrometheus(t, promBin, dir, strings.TrimPrefix(agentURL, "http://"))
+	prom := promStartPrometheus(t, promBin, dir, strings.TrimPrefix(agentURL, "http://"), tokenFile)
 
 	// The target is scraped and up, and the agent counts the container.
 	promWaitQuery(t, prom, `up{job="dockman"} == 1`, func(r []promSample) bool { return len(r) == 1 })
@@ -136,10 +154,10 @@ func promUsedMetrics(t *testing.T) []promUse {
 }
 
 // promStartAgent builds the dockman binary from this module and starts it as
-// an agent on a free loopback port, state and logs under dir; it returns
-// the API's URL once /readyz answers 200. A cleanup stops it with
-// SIGTERM and checks it exits 0.
-func promStartAgent(t *testing.T, dir string) string {
+// an agent on a free loopback port requiring the token in tokenFile,
+// state and logs under dir; it returns the API's URL once /readyz answers
+// 200. A cleanup stops it with SIGTERM and checks it exits 0.
+func promStartAgent(t *testing.T, dir, tokenFile string) string {
 	t.Helper()
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -158,7 +176,8 @@ func promStartAgent(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	cmd := exec.Command(bin, "agent", "--api", addr, "--state-dir", filepath.Join(dir, "state"), "--log-dir", filepath.Join(dir, "logs"))
+	cmd := exec.Command(bin, "agent", "--api", addr, "--api-token-file", tokenFile,
+		"--state-dir", filepath.Join(dir, "state"), "--log-dir", filepath.Join(dir, "logs"))
 	cmd.Env = append(os.Environ(), "DOCKER_HOST="+testenv.Host())
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	stop := promStartProcess(t, cmd, "the agent", logPath)
@@ -180,10 +199,10 @@ func promStartAgent(t *testing.T, dir string) string {
 }
 
 // promStartPrometheus writes a configuration scraping target (host:port)
-// every second as job "dockman" and starts prometheus with its storage
-// under dir on a free loopback port; it returns Prometheus's URL once it
-// is ready. A cleanup stops it.
-func promStartPrometheus(t *testing.T, bin, dir, target string) string {
+// every second as job "dockman" with the bearer token in tokenFile, and
+// starts prometheus with its storage under dir on a free loopback port; it
+// returns Prometheus's URL once it is ready. A cleanup stops it.
+func promStartPrometheus(t *testing.T, bin, dir, target, tokenFile string) string {
 	t.Helper()
 	config := filepath.Join(dir, "prometheus.yml")
 	err := os.WriteFile(config, fmt.Appendf(nil, `global:
@@ -192,9 +211,12 @@ func promStartPrometheus(t *testing.T, bin, dir, target string) string {
   evaluation_interval: 1s
 scrape_configs:
   - job_name: dockman
+    authorization:
+      type: Bearer
+      credentials_file: %q
     static_configs:
       - targets: [%q]
-`, target), 0o644)
+`, tokenFile, target), 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +331,7 @@ func promAPI(t *testing.T, prom, path string, params url.Values, v any) {
 		Data   json.RawMessage `json:"data"`
 		Error  string          `json:"error"`
 	}
-	if err := json.Unmarshal(promGet(t, u), &env); err != nil {
+	if err := json.Unmarshal(promGet(t, u, ""), &env); err != nil {
 		t.Fatalf("GET %s: %v", u, err)
 	}
 	if env.Status != "success" {
@@ -331,13 +353,22 @@ func promAPI(t *testing.T, prom, path string, params url.Values, v any) {
 	}
 }
 
-func promGet(t *testing.T, u string) []byte {
+// promGet GETs u, with the bearer token in tokenFile unless it is "",
+// and returns the body of a 200; anything else fails the test.
+func promGet(t *testing.T, u, tokenFile string) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if tokenFile != "" {
+		token, err := os.ReadFile(tokenFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
