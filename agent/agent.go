@@ -91,7 +91,9 @@ func New(m *manager.Manager, cfg Config) (*Agent, error) {
 	if cfg.Enforce {
 		a.lead.then = func(ctx context.Context) { enforceOn(ctx, ctl, log) }
 	}
-	mx.Read(Sources(r, keeper, ctl))
+	src := Sources(r, keeper, ctl)
+	src.Leading = a.lead.Leading
+	mx.Read(src)
 	if cfg.API != "" {
 		srv, err := NewServer(cfg.API, cfg.Token, r, ctl, mx, a.lead.Leading, log)
 		if err != nil {

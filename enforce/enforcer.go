@@ -446,7 +446,7 @@ func (e *Enforcer) started(name string) {
 // saved of it, connects its further networks, starts it, and notes its
 // new ID as the one that owns the name.
 func (e *Enforcer) recreate(ctx context.Context, act Action) (string, error) {
-	if act.ID != "" { // a husk being removed, or dead: out of the way first
+	if act.ID != "" { // a dead husk: out of the way first
 		_ = e.a.Remove(ctx, act.ID, manager.RemoveOptions{Force: true})
 	}
 	saved, ok := e.store.get().Containers[act.Name]

@@ -263,6 +263,7 @@ func TestAgentFamiliesAreTheContract(t *testing.T) {
 		"dockman_containers":                     "gauge",
 		"dockman_snapshot_containers":            "gauge",
 		"dockman_enforce_enabled":                "gauge",
+		"dockman_leader":                         "gauge",
 		"dockman_enforce_actions_total":          "counter",
 		"dockman_enforce_action_latency_seconds": "histogram",
 		"dockman_enforce_backoff_containers":     "gauge",
