@@ -31,6 +31,7 @@ func TestAgentUsage(t *testing.T) {
 		{[]string{"agent", "--log-level", "loud"}, nil, 2, `invalid --log-level "loud"`},
 		{[]string{"agent", "--api", ":8080"}, nil, 2, "a token is required"},
 		{[]string{"agent", "--api", "0.0.0.0:8080", "--api-token-file", "/nonexistent/token"}, nil, 2, "--api-token-file: open /nonexistent/token"},
+		{[]string{"agent", "--api", ":8080"}, []string{"DOCKMAN_API_TOKEN_FILE=/nonexistent/token"}, 2, "$DOCKMAN_API_TOKEN_FILE: open /nonexistent/token"},
 		{[]string{"agent", "extra"}, nil, 2, `unexpected argument "extra"`},
 		{[]string{"agent", "--nope"}, nil, 2, "unknown flag: --nope"},
 		{[]string{"health", "--api", "nohostport"}, nil, 2, "invalid --api"},

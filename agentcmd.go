@@ -54,6 +54,12 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal starts the shutdown; a second one, while it runs,
+	// ends the process at once, as a person pressing Ctrl-C twice means.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	err = agent.Run(ctx, mgr, agent.Config{
 		Version: version, StateDir: cfg.stateDir, LogDir: cfg.logDir, MaxSize: cfg.maxSize, MaxFiles: cfg.maxFiles,
 		NoLogs: cfg.noLogs, Scope: cfg.scope, StopTimeout: cfg.stopTimeout, Enforce: *enforceFlag,
@@ -140,7 +146,7 @@ func readyURL(addr string) (string, error) {
 	case "", "0.0.0.0":
 		host = "127.0.0.1"
 	case "::":
-		host = "::1"
+		host = "127.0.0.1" // a dual-stack listener takes IPv4 too; a container may have no IPv6
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/readyz", nil
 }

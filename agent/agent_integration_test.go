@@ -18,7 +18,9 @@ import (
 	"github.com/dockman/dockman/agent"
 	"github.com/dockman/dockman/api"
 	"github.com/dockman/dockman/enforce"
+	"github.com/dockman/dockman/internal/durable"
 	"github.com/dockman/dockman/internal/testenv"
+	"github.com/dockman/dockman/logtail"
 	"github.com/dockman/dockman/manager"
 )
 
@@ -314,4 +316,27 @@ func TestHandover(t *testing.T) {
 		return strings.Contains(logFile(), " loggen out "+strconv.Itoa(lines)+"\n")
 	})
 	testenv.CheckLogGenFile(t, logFile(), lines)
+}
+
+// TestWaitsForAShell has a shell (here, its lock) keep the log directory
+// when the agent starts: the agent does not lead with its keeper switched
+// off, but waits, and leads once the directory is free.
+func TestWaitsForAShell(t *testing.T) {
+	testenv.Client(t)
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	if err := os.MkdirAll(logs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	shell, err := durable.TryLock(filepath.Join(logs, logtail.LockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startAgent(t, agent.Config{StateDir: dir, Scope: enforce.Scope{"dockman.test": "none-" + t.Name()}})
+	waitFor(t, "the agent to be ready", func() bool { code, _ := get(t, a, "GET", "/readyz", ""); return code == 200 })
+	if a.Leading() {
+		t.Fatal("the agent leads while another process keeps its log directory")
+	}
+	shell.Unlock()
+	waitFor(t, "the agent to lead once the directory is free", a.Leading)
 }

@@ -227,7 +227,12 @@ func (e *Enforcer) reconcile(ctx context.Context, name string) error {
 	filters["name"] = []string{"^/" + name + "$"}
 	list, err := e.a.Containers(ctx, manager.ListOptions{All: true, Filters: filters})
 	if errors.Is(err, manager.ErrUnreachable) {
-		return workqueue.NoRetry(err) // the resync after the reconnect queues it again
+		// The resync after the reconnect queues it again, if it is still
+		// there: an action then is not this event's.
+		e.mu.Lock()
+		delete(e.since, name)
+		e.mu.Unlock()
+		return workqueue.NoRetry(err)
 	}
 	if err != nil {
 		return err

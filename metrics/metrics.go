@@ -76,8 +76,9 @@ type Sources struct {
 	// Reconnects counts the event stream's reconnects.
 	Reconnects func() uint64
 	// Enforce reports the snapshot's size, whether this process enforces,
-	// and the containers in backoff and failing.
-	Enforce func() (snapshot int, enforcing bool, backoff, failing int)
+	// and the containers in backoff and failing; ok is false when they
+	// cannot be read (an unreadable snapshot is not an empty one).
+	Enforce func() (snapshot int, enforcing bool, backoff, failing int, ok bool)
 	// Followers counts the log followers running.
 	Followers func() int
 	// Leading reports whether this agent holds its state directory.
@@ -263,11 +264,12 @@ func (s *scraped) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	if s.src.Enforce != nil {
-		snap, on, backoff, failing := s.src.Enforce()
-		gauge(snapshotDesc, float64(snap))
-		gauge(enabledDesc, b2f(on))
-		gauge(backoffDesc, float64(backoff))
-		gauge(failingDesc, float64(failing))
+		if snap, on, backoff, failing, ok := s.src.Enforce(); ok {
+			gauge(snapshotDesc, float64(snap))
+			gauge(enabledDesc, b2f(on))
+			gauge(backoffDesc, float64(backoff))
+			gauge(failingDesc, float64(failing))
+		}
 	}
 	if s.src.Followers != nil {
 		gauge(followersDesc, float64(s.src.Followers()))

@@ -17,7 +17,7 @@ func everything() metrics.Sources {
 		Containers: func() (map[string]int, bool) { return map[string]int{"running": 3, "exited": 1}, true },
 		EngineUp:   func() bool { return true },
 		Reconnects: func() uint64 { return 2 },
-		Enforce:    func() (int, bool, int, int) { return 4, true, 1, 0 },
+		Enforce:    func() (int, bool, int, int, bool) { return 4, true, 1, 0, true },
 		Followers:  func() int { return 3 },
 		Leading:    func() bool { return true },
 	}
