@@ -28,13 +28,14 @@ test-short:
 
 # Speed against baselines measured in the same run: ps, Tab and start-up
 # with 200 containers, then idle CPU beside a 10 ms sleep loop (30 s), then
-# the log keeper's and enforce mode's benchmarks.
+# the log keeper's, enforce mode's and the status API's benchmarks.
 bench: build
 	$(GO) test -run '^$$' -bench Fleet200 -benchtime 20x -count 1 ./bench/
 	$(GO) test -run '^$$' -bench Stop50 -benchtime 5x -count 1 ./bench/
 	$(GO) test -run '^$$' -bench IdleCPU -benchtime 1x -count 1 ./bench/
 	$(MAKE) --no-print-directory bench-logs
 	$(MAKE) --no-print-directory bench-enforce
+	$(MAKE) --no-print-directory bench-api
 
 # The log keeper against the docker CLI: 50 containers at 2000 lines/s for
 # 30 s (CPU per line, every line once), 1M lines as fast as the engine
