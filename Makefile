@@ -28,13 +28,14 @@ test-short:
 
 # Speed against baselines measured in the same run: ps, Tab and start-up
 # with 200 containers, then idle CPU beside a 10 ms sleep loop (30 s), then
-# the log keeper's and enforce mode's benchmarks.
+# the log keeper's, enforce mode's and the status API's benchmarks.
 bench: build
 	$(GO) test -run '^$$' -bench Fleet200 -benchtime 20x -count 1 ./bench/
 	$(GO) test -run '^$$' -bench Stop50 -benchtime 5x -count 1 ./bench/
 	$(GO) test -run '^$$' -bench IdleCPU -benchtime 1x -count 1 ./bench/
 	$(MAKE) --no-print-directory bench-logs
 	$(MAKE) --no-print-directory bench-enforce
+	$(MAKE) --no-print-directory bench-api
 
 # The log keeper against the docker CLI: 50 containers at 2000 lines/s for
 # 30 s (CPU per line, every line once), 1M lines as fast as the engine
@@ -73,6 +74,18 @@ clean-engine:
 	-docker network ls -q -f label=dockman.test | xargs -r docker network rm
 	-docker volume ls -q -f label=dockman.test | xargs -r docker volume rm -f
 	-docker rmi dockman-test/busybox dockman-test/loggen 2>/dev/null
+
+# ---- monitoring branch: the status API's benchmark (bench/api_test.go) ----
+.PHONY: bench-api
+
+# The agent's GET /containers under 200 clients for 30 s (wrk, loopback)
+# with 100 containers running, next to a naive server that lists the
+# engine on every request, in the same run: p50/p90/p99, requests/s,
+# errors. bin/dockman unless DOCKMAN_BENCH_BIN says otherwise; needs wrk.
+# API_SECONDS, API_CONNS, API_CONTAINERS shrink it (see the file).
+bench-api: build
+	DOCKMAN_BENCH_BIN=$${DOCKMAN_BENCH_BIN:-$(CURDIR)/$(BIN)} $(GO) test -run '^$$' -bench '^BenchmarkAPI$$' -benchtime 1x -count 1 -timeout 30m ./bench/
+# ---- end of the monitoring branch's block ----
 
 # --- shipping (owned by the deployment work: Dockerfile, deploy/, docs/deployment.md) ---
 # `static`: the binary with no libc (CGO_ENABLED=0), for the FROM scratch image.

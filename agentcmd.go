@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,29 +27,13 @@ import (
 // cannot start.
 func runAgent(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("dockman agent", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
 	common := addCommonFlags(fs, api.DefaultAddr)
 	enforceFlag := fs.Bool("enforce", false, "Turn enforcement on at start (taking a snapshot if there is none), without asking")
 	logFormat := fs.String("log-format", "text", "Log format on stderr: text or json")
 	logLevel := fs.String("log-level", "info", "Least level logged: debug, info, warn or error")
-	fs.BoolP("help", "h", false, "Print this help and exit")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: dockman agent [OPTIONS]\n\nRuns headless until SIGTERM or SIGINT: keeps every container's log in\nLOG-DIR, enforces the snapshot when enforcement is on (or with --enforce),\nand serves the read-only status API and /metrics. Logs go to stderr.\n\nOptions:\n%s", fs.FlagUsages())
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "dockman agent: %v\n", err)
-		return 2
-	}
-	if help, _ := fs.GetBool("help"); help {
-		fs.Usage()
-		return 0
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "dockman agent: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	usage := "Usage: dockman agent [OPTIONS]\n\nRuns headless until SIGTERM or SIGINT: keeps every container's log in\nLOG-DIR, enforces the snapshot when enforcement is on (or with --enforce),\nand serves the read-only status API and /metrics. Logs go to stderr.\n"
+	if code, ok := parseArgs(fs, args, "dockman agent", usage, stderr, ""); !ok {
+		return code
 	}
 	cfg, err := common.resolve()
 	if err != nil {
@@ -71,6 +54,12 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal starts the shutdown; a second one, while it runs,
+	// ends the process at once, as a person pressing Ctrl-C twice means.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	err = agent.Run(ctx, mgr, agent.Config{
 		Version: version, StateDir: cfg.stateDir, LogDir: cfg.logDir, MaxSize: cfg.maxSize, MaxFiles: cfg.maxFiles,
 		NoLogs: cfg.noLogs, Scope: cfg.scope, StopTimeout: cfg.stopTimeout, Enforce: *enforceFlag,
@@ -105,28 +94,12 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // the image.
 func runHealth(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("dockman health", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
 	addr := fs.String("api", api.DefaultAddr, "The agent's API address (an empty or 0.0.0.0 host means this machine)")
 	timeout := fs.Duration("timeout", 3*time.Second, "Give up after this long")
 	quiet := fs.BoolP("quiet", "q", false, "Print nothing when ready")
-	fs.BoolP("help", "h", false, "Print this help and exit")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: dockman health [OPTIONS]\n\nAsks a running agent whether it is ready (its status API's /readyz: the\nagent runs and its engine answers). Exits 0 if so, else 1.\n\nOptions:\n%s", fs.FlagUsages())
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "dockman health: %v\n", err)
-		return 2
-	}
-	if help, _ := fs.GetBool("help"); help {
-		fs.Usage()
-		return 0
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "dockman health: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	usage := "Usage: dockman health [OPTIONS]\n\nAsks a running agent whether it is ready (its status API's /readyz: the\nagent runs and its engine answers). Exits 0 if so, else 1.\n"
+	if code, ok := parseArgs(fs, args, "dockman health", usage, stderr, ""); !ok {
+		return code
 	}
 	url, err := readyURL(*addr)
 	if err != nil {
@@ -173,7 +146,7 @@ func readyURL(addr string) (string, error) {
 	case "", "0.0.0.0":
 		host = "127.0.0.1"
 	case "::":
-		host = "::1"
+		host = "127.0.0.1" // a dual-stack listener takes IPv4 too; a container may have no IPv6
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/readyz", nil
 }

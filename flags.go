@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,7 +64,7 @@ func addCommonFlags(fs *pflag.FlagSet, apiDefault string) *commonFlags {
 		apiHelp = "Serve the read-only status API on this host:port ('off': none)"
 	}
 	fs.StringVar(&f.api, "api", apiDefault, apiHelp)
-	fs.StringVar(&f.tokenFile, "api-token-file", os.Getenv(envTokenFile), "File holding the API's bearer token (default: $"+envTokenFile+"; else the token is $"+envToken+"); required for an address beyond loopback")
+	fs.StringVar(&f.tokenFile, "api-token-file", "", "File holding the API's bearer token (else $"+envToken+", else the file $"+envTokenFile+" names); required for an address beyond loopback")
 	return f
 }
 
@@ -92,16 +95,8 @@ func (f *commonFlags) resolve() (config, error) {
 	if c.api == "" {
 		return c, nil
 	}
-	if f.tokenFile != "" {
-		b, err := os.ReadFile(f.tokenFile)
-		if err != nil {
-			return c, fmt.Errorf("--api-token-file: %w", err)
-		}
-		if c.token = strings.TrimSpace(string(b)); c.token == "" {
-			return c, fmt.Errorf("--api-token-file %s is empty", f.tokenFile)
-		}
-	} else {
-		c.token = strings.TrimSpace(os.Getenv(envToken))
+	if c.token, err = f.readToken(c.api); err != nil {
+		return c, err
 	}
 	// Checked here, so that a bad address is a usage error (exit 2)
 	// rather than a failure to start.
@@ -109,4 +104,66 @@ func (f *commonFlags) resolve() (config, error) {
 		return c, fmt.Errorf("invalid --api: %w", err)
 	}
 	return c, nil
+}
+
+// readToken finds the API's token: the file --api-token-file names, else
+// $DOCKMAN_API_TOKEN, else the file $DOCKMAN_API_TOKEN_FILE names. The
+// last is the image's default (a secret mounted there), so a file missing
+// there means no token rather than an error, unless the address is
+// beyond loopback, which needs one.
+func (f *commonFlags) readToken(addr string) (string, error) {
+	read := func(what, path string) (string, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", what, err)
+		}
+		tok := strings.TrimSpace(string(b))
+		if tok == "" {
+			return "", fmt.Errorf("%s: %s is empty", what, path)
+		}
+		return tok, nil
+	}
+	if f.tokenFile != "" {
+		return read("--api-token-file", f.tokenFile)
+	}
+	if tok := strings.TrimSpace(os.Getenv(envToken)); tok != "" {
+		return tok, nil
+	}
+	path := os.Getenv(envTokenFile)
+	if path == "" {
+		return "", nil
+	}
+	tok, err := read("$"+envTokenFile, path)
+	if errors.Is(err, os.ErrNotExist) {
+		if host, _, _ := net.SplitHostPort(addr); api.IsLoopback(host) {
+			return "", nil
+		}
+	}
+	return tok, err
+}
+
+// parseArgs parses a command's flags, the same way for the shell, the
+// agent and health: -h/--help prints the usage (ok false, code 0); a bad
+// flag, or an argument where none is taken, is one line on stderr (ok
+// false, code 2). stray, if set, is added to the stray argument's line.
+func parseArgs(fs *pflag.FlagSet, args []string, name, usage string, stderr io.Writer, stray string) (code int, ok bool) {
+	fs.SetOutput(stderr)
+	fs.BoolP("help", "h", false, "Print this help and exit")
+	fs.Usage = func() { fmt.Fprintf(stderr, "%s\nOptions:\n%s", usage, fs.FlagUsages()) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0, false
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 2, false
+	}
+	if help, _ := fs.GetBool("help"); help {
+		fs.Usage()
+		return 0, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q%s\n", name, fs.Arg(0), stray)
+		return 2, false
+	}
+	return 0, true
 }

@@ -48,34 +48,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	fs := pflag.NewFlagSet("dockman", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
 	common := addCommonFlags(fs, "")
 	script := fs.StringP("command", "c", "", "Run these commands (separated by ';') and exit")
 	noColor := fs.Bool("no-color", false, "Never colour output")
 	debug := fs.Bool("debug", false, "Write more detail to the debug log (STATE-DIR/debug.log)")
 	showVersion := fs.Bool("version", false, "Print the version and exit")
-	fs.BoolP("help", "h", false, "Print this help and exit")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: dockman [OPTIONS]\n       dockman agent [OPTIONS]\n       dockman health [OPTIONS]\n\nA shell for the containers of a Docker host. Without -c and with a\nterminal on stdin it starts the interactive prompt; otherwise it runs\ncommands from -c or stdin, one per line. 'dockman agent' runs the log\nkeeper, enforcement and the status API headless; 'dockman health' asks a\nrunning agent whether it is ready.\n\nOptions:\n%s", fs.FlagUsages())
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "dockman: %v\n", err)
-		return 2
-	}
-	if help, _ := fs.GetBool("help"); help {
-		fs.Usage()
-		return 0
+	usage := "Usage: dockman [OPTIONS]\n       dockman agent [OPTIONS]\n       dockman health [OPTIONS]\n\nA shell for the containers of a Docker host. Without -c and with a\nterminal on stdin it starts the interactive prompt; otherwise it runs\ncommands from -c or stdin, one per line. 'dockman agent' runs the log\nkeeper, enforcement and the status API headless; 'dockman health' asks a\nrunning agent whether it is ready.\n"
+	if code, ok := parseArgs(fs, args, "dockman", usage, stderr, " (commands go in -c '...')"); !ok {
+		return code
 	}
 	if *showVersion {
 		fmt.Fprintf(stdout, "dockman %s\n", version)
 		return 0
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "dockman: unexpected argument %q (commands go in -c '...')\n", fs.Arg(0))
-		return 2
 	}
 	cfg, err := common.resolve()
 	if err != nil {

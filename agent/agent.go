@@ -87,11 +87,18 @@ func New(m *manager.Manager, cfg Config) (*Agent, error) {
 	r.Watcher().Subscribe("enforce", ctl.Handle)
 	led = append(led, ctl)
 
-	a := &Agent{cfg: cfg, log: log, host: m.Host(), r: r, lead: newLeader(filepath.Join(cfg.StateDir, LockFile), led, log)}
+	others := []string{filepath.Join(cfg.StateDir, enforce.LockFile)}
+	if keeper != nil {
+		others = append(others, filepath.Join(cfg.LogDir, logtail.LockFile))
+	}
+	a := &Agent{cfg: cfg, log: log, host: m.Host(), r: r,
+		lead: newLeader(filepath.Join(cfg.StateDir, LockFile), others, led, log)}
 	if cfg.Enforce {
 		a.lead.then = func(ctx context.Context) { enforceOn(ctx, ctl, log) }
 	}
-	mx.Read(Sources(r, keeper, ctl))
+	src := Sources(r, keeper, ctl)
+	src.Leading = a.lead.Leading
+	mx.Read(src)
 	if cfg.API != "" {
 		srv, err := NewServer(cfg.API, cfg.Token, r, ctl, mx, a.lead.Leading, log)
 		if err != nil {
@@ -200,16 +207,16 @@ func Sources(r *runner.Runner, keeper *logtail.Keeper, ctl *enforce.Controller) 
 		},
 		EngineUp:   func() bool { up, _ := w.Connected(); return up },
 		Reconnects: w.Reconnects,
-		Enforce: func() (int, bool, int, int) {
+		Enforce: func() (int, bool, int, int, bool) {
 			st, err := ctl.Status()
 			if err != nil {
-				return 0, false, 0, 0
+				return 0, false, 0, 0, false
 			}
 			n := 0
 			if st.Snapshot != nil {
 				n = len(st.Snapshot.Containers)
 			}
-			return n, st.Here, len(st.Backoff), len(st.Failing)
+			return n, st.Here, len(st.Backoff), len(st.Failing), true
 		},
 	}
 	if keeper != nil {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +18,9 @@ import (
 	"github.com/dockman/dockman/agent"
 	"github.com/dockman/dockman/api"
 	"github.com/dockman/dockman/enforce"
+	"github.com/dockman/dockman/internal/durable"
 	"github.com/dockman/dockman/internal/testenv"
+	"github.com/dockman/dockman/logtail"
 	"github.com/dockman/dockman/manager"
 )
 
@@ -119,7 +120,7 @@ func TestAPIOnTheEngine(t *testing.T) {
 	// The rules every path shares.
 	for _, tc := range []struct {
 		method, path, tok string
-		want               int
+		want              int
 	}{
 		{"GET", "/healthz", "", 200},
 		{"GET", "/readyz", "", 200},
@@ -269,8 +270,6 @@ func TestTokenRequiredBeyondLoopback(t *testing.T) {
 	}
 }
 
-var seqLine = regexp.MustCompile(` stdout F loggen out (\d+)$`)
-
 // TestHandover starts two agents on one state directory while a container
 // writes numbered lines: the second waits while the first leads, and
 // takes over when the first is stopped; the log file then holds every
@@ -316,18 +315,28 @@ func TestHandover(t *testing.T) {
 	waitFor(t, "the last line in the file", func() bool {
 		return strings.Contains(logFile(), " loggen out "+strconv.Itoa(lines)+"\n")
 	})
-	next := 1
-	for _, l := range strings.Split(strings.TrimSuffix(logFile(), "\n"), "\n") {
-		m := seqLine.FindStringSubmatch(l)
-		if m == nil {
-			t.Fatalf("unexpected line %q", l)
-		}
-		if n, _ := strconv.Atoi(m[1]); n != next {
-			t.Fatalf("line %d where %d was due (lost or written twice at the handover)", n, next)
-		}
-		next++
+	testenv.CheckLogGenFile(t, logFile(), lines)
+}
+
+// TestWaitsForAShell has a shell (here, its lock) keep the log directory
+// when the agent starts: the agent does not lead with its keeper switched
+// off, but waits, and leads once the directory is free.
+func TestWaitsForAShell(t *testing.T) {
+	testenv.Client(t)
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	if err := os.MkdirAll(logs, 0o700); err != nil {
+		t.Fatal(err)
 	}
-	if next != lines+1 {
-		t.Fatalf("%d lines, want %d", next-1, lines)
+	shell, err := durable.TryLock(filepath.Join(logs, logtail.LockFile))
+	if err != nil {
+		t.Fatal(err)
 	}
+	a := startAgent(t, agent.Config{StateDir: dir, Scope: enforce.Scope{"dockman.test": "none-" + t.Name()}})
+	waitFor(t, "the agent to be ready", func() bool { code, _ := get(t, a, "GET", "/readyz", ""); return code == 200 })
+	if a.Leading() {
+		t.Fatal("the agent leads while another process keeps its log directory")
+	}
+	shell.Unlock()
+	waitFor(t, "the agent to lead once the directory is free", a.Leading)
 }

@@ -25,9 +25,14 @@ import (
 // Goroutine: one, from Start until it holds the lock and has started the
 // parts (or is stopped first); Stop waits for it.
 type leader struct {
-	path  string
-	parts []runner.Part
-	log   *slog.Logger
+	path string
+	// others are the locks the parts take themselves (the log directory's,
+	// enforcement's): held by another dockman (a shell open on the same
+	// directories), the parts could not work, so the agent waits for them
+	// too rather than lead in name only.
+	others []string
+	parts  []runner.Part
+	log    *slog.Logger
 	// then runs once the parts have started (--enforce turns enforcement
 	// on).
 	then func(ctx context.Context)
@@ -47,8 +52,8 @@ type leader struct {
 // second, only while another agent leads.
 const retryLock = 250 * time.Millisecond
 
-func newLeader(path string, parts []runner.Part, log *slog.Logger) *leader {
-	return &leader{path: path, parts: parts, log: log.With("part", "lead")}
+func newLeader(path string, others []string, parts []runner.Part, log *slog.Logger) *leader {
+	return &leader{path: path, others: others, parts: parts, log: log.With("part", "lead")}
 }
 
 // Start begins waiting for the lock; it never fails the agent's start.
@@ -65,11 +70,20 @@ func (l *leader) run(ctx context.Context) {
 	for {
 		lk, err := l.tryLock()
 		if err == nil {
-			l.lock = lk
-			break
+			if other, pid := l.othersHeld(); other == "" {
+				l.lock = lk
+				break
+			} else {
+				lk.Unlock()
+				if told != other {
+					l.log.Warn("another dockman keeps this directory (a shell?): waiting for it to end", "lock", other, "pid", pid)
+					told = other
+				}
+			}
 		}
 		var held *durable.LockedError
 		switch {
+		case err == nil:
 		case errors.As(err, &held):
 			if told != "held" {
 				l.log.Info("another agent leads on this state directory: waiting to take over", "pid", held.Pid, "lock", l.path)
@@ -110,6 +124,21 @@ func (l *leader) tryLock() (*durable.Lock, error) {
 		return nil, err
 	}
 	return durable.TryLock(l.path)
+}
+
+// othersHeld returns the first of the parts' own locks that another
+// process holds, and its pid; "" when all are free. Each is taken and let
+// go at once (the parts take them for good when they start).
+func (l *leader) othersHeld() (string, string) {
+	for _, path := range l.others {
+		lk, err := durable.TryLock(path)
+		var held *durable.LockedError
+		if errors.As(err, &held) {
+			return path, held.Pid
+		}
+		lk.Unlock()
+	}
+	return "", ""
 }
 
 // Leading reports whether this agent holds the state directory.

@@ -35,11 +35,14 @@ type savedHead struct {
 }
 
 func snapshotOf(snap *enforce.Snapshot, scope enforce.Scope) Snapshot {
+	// The scope is the snapshot's own (a dockman with another scope
+	// refuses to enforce it); without a snapshot, the one it would be
+	// taken in.
 	out := Snapshot{Scope: map[string]string{}, Containers: []SnapshotEntry{}}
-	for k, v := range scope {
-		out.Scope[k] = v
-	}
 	if snap == nil {
+		for k, v := range scope {
+			out.Scope[k] = v
+		}
 		return out
 	}
 	t := snap.Taken.UTC()

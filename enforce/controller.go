@@ -540,7 +540,7 @@ func (c *Controller) takeLock() error {
 	if err := os.MkdirAll(c.opts.StateDir, 0o700); err != nil {
 		return err
 	}
-	l, err := durable.TryLock(filepath.Join(c.opts.StateDir, LockFile))
+	l, err := durable.TryLockFor(filepath.Join(c.opts.StateDir, LockFile))
 	if pid := lockedBy(err); pid != "" {
 		return fmt.Errorf("dockman (pid %s) enforces with this state directory already", pid)
 	}

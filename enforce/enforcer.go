@@ -227,7 +227,12 @@ func (e *Enforcer) reconcile(ctx context.Context, name string) error {
 	filters["name"] = []string{"^/" + name + "$"}
 	list, err := e.a.Containers(ctx, manager.ListOptions{All: true, Filters: filters})
 	if errors.Is(err, manager.ErrUnreachable) {
-		return workqueue.NoRetry(err) // the resync after the reconnect queues it again
+		// The resync after the reconnect queues it again, if it is still
+		// there: an action then is not this event's.
+		e.mu.Lock()
+		delete(e.since, name)
+		e.mu.Unlock()
+		return workqueue.NoRetry(err)
 	}
 	if err != nil {
 		return err
@@ -446,7 +451,7 @@ func (e *Enforcer) started(name string) {
 // saved of it, connects its further networks, starts it, and notes its
 // new ID as the one that owns the name.
 func (e *Enforcer) recreate(ctx context.Context, act Action) (string, error) {
-	if act.ID != "" { // a husk being removed, or dead: out of the way first
+	if act.ID != "" { // a dead husk: out of the way first
 		_ = e.a.Remove(ctx, act.ID, manager.RemoveOptions{Force: true})
 	}
 	saved, ok := e.store.get().Containers[act.Name]

@@ -88,8 +88,13 @@ func Plan(snap *Snapshot, live Live) []Action {
 			plan = append(plan, Action{KindUnpause, name, c.ID, "paused"})
 		case container.StateRestarting:
 			plan = append(plan, Action{KindLeave, name, c.ID, "restarting (its restart policy acts)"})
-		case container.StateRemoving, container.StateDead:
-			plan = append(plan, Action{KindRecreate, name, c.ID, "being removed"})
+		case container.StateRemoving:
+			// The engine holds the name until the removal ends: a
+			// create now would fail. Its destroy event queues the name
+			// again, and then it is recreated.
+			plan = append(plan, Action{KindLeave, name, c.ID, "being removed: created again once it is gone"})
+		case container.StateDead:
+			plan = append(plan, Action{KindRecreate, name, c.ID, "dead"})
 		default:
 			plan = append(plan, Action{KindStart, name, c.ID, string(c.State)})
 		}

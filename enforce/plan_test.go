@@ -36,9 +36,11 @@ func kinds(plan []Action) []string {
 }
 
 func TestPlan(t *testing.T) {
-	snap := snapOf("web", "db", "cache", "queue", "gone")
+	snap := snapOf("web", "db", "cache", "queue", "gone", "leaving", "husk")
 	live := Live{
 		Containers: []container.Summary{
+			ctr("abababababab", "leaving", container.StateRemoving),
+			ctr("cdcdcdcdcdcd", "husk", container.StateDead),
 			ctr("aaaaaaaaaaaa", "web", container.StateRunning),
 			ctr("bbbbbbbbbbbb", "db", container.StateExited),
 			ctr("cccccccccccc", "cache", container.StatePaused),
@@ -56,6 +58,7 @@ func TestPlan(t *testing.T) {
 	want := []string{
 		"start db", "unpause cache", "recreate gone", "leave ignored", "remove intruder",
 		"leave me", "remove queue", "recreate queue", "leave swarmtask", "leave web", "leave k8s_pod",
+		"leave leaving", "recreate husk",
 	}
 	slices.Sort(want)
 	sorted := slices.Clone(got)

@@ -117,9 +117,12 @@ func (c *cursors) save() error {
 // twice.
 var errLocked = errors.New("another dockman keeps the logs in this directory")
 
+// LockFile is the log directory's lock: its holder keeps the logs.
+const LockFile = ".lock"
+
 // lockDir takes the log directory's lock, DIR/.lock.
 func lockDir(dir string) (*durable.Lock, error) {
-	lock, err := durable.TryLock(filepath.Join(dir, ".lock"))
+	lock, err := durable.TryLockFor(filepath.Join(dir, LockFile))
 	var held *durable.LockedError
 	if errors.As(err, &held) {
 		if held.Pid != "" {

@@ -40,6 +40,7 @@ var Families = []Family{
 	{"dockman_containers", "gauge", []string{"state"}, "Containers on the engine, by state, as dockman's event-fed inventory knows them."},
 	{"dockman_snapshot_containers", "gauge", nil, "Containers in the enforcement snapshot."},
 	{"dockman_enforce_enabled", "gauge", nil, "1 while this process enforces the snapshot, else 0."},
+	{"dockman_leader", "gauge", nil, "1 while this agent holds its state directory (keeps the logs, may enforce); 0 while it waits to take over from another."},
 	{"dockman_enforce_actions_total", "counter", []string{"action", "result"}, "Enforcement actions taken, by action (start, unpause, recreate, remove) and result (ok, failed, dry_run)."},
 	{"dockman_enforce_action_latency_seconds", "histogram", []string{"action"}, "Time from the Docker event that queued a container to the end of the action taken for it."},
 	{"dockman_enforce_backoff_containers", "gauge", nil, "Snapshot containers waiting out a crash-loop backoff before their next start."},
@@ -75,10 +76,13 @@ type Sources struct {
 	// Reconnects counts the event stream's reconnects.
 	Reconnects func() uint64
 	// Enforce reports the snapshot's size, whether this process enforces,
-	// and the containers in backoff and failing.
-	Enforce func() (snapshot int, enforcing bool, backoff, failing int)
+	// and the containers in backoff and failing; ok is false when they
+	// cannot be read (an unreadable snapshot is not an empty one).
+	Enforce func() (snapshot int, enforcing bool, backoff, failing int, ok bool)
 	// Followers counts the log followers running.
 	Followers func() int
+	// Leading reports whether this agent holds its state directory.
+	Leading func() bool
 }
 
 // Metrics owns a registry with every dockman family and the standard Go
@@ -231,11 +235,12 @@ var (
 	backoffDesc    = desc("dockman_enforce_backoff_containers")
 	failingDesc    = desc("dockman_enforce_failing_containers")
 	followersDesc  = desc("dockman_logs_followers")
+	leaderDesc     = desc("dockman_leader")
 )
 
 func (s *scraped) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{buildInfoDesc, engineUpDesc, reconnectsDesc, containersDesc,
-		snapshotDesc, enabledDesc, backoffDesc, failingDesc, followersDesc} {
+		snapshotDesc, enabledDesc, backoffDesc, failingDesc, followersDesc, leaderDesc} {
 		ch <- d
 	}
 }
@@ -259,14 +264,18 @@ func (s *scraped) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	if s.src.Enforce != nil {
-		snap, on, backoff, failing := s.src.Enforce()
-		gauge(snapshotDesc, float64(snap))
-		gauge(enabledDesc, b2f(on))
-		gauge(backoffDesc, float64(backoff))
-		gauge(failingDesc, float64(failing))
+		if snap, on, backoff, failing, ok := s.src.Enforce(); ok {
+			gauge(snapshotDesc, float64(snap))
+			gauge(enabledDesc, b2f(on))
+			gauge(backoffDesc, float64(backoff))
+			gauge(failingDesc, float64(failing))
+		}
 	}
 	if s.src.Followers != nil {
 		gauge(followersDesc, float64(s.src.Followers()))
+	}
+	if s.src.Leading != nil {
+		gauge(leaderDesc, b2f(s.src.Leading()))
 	}
 }
 

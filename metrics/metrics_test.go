@@ -17,8 +17,9 @@ func everything() metrics.Sources {
 		Containers: func() (map[string]int, bool) { return map[string]int{"running": 3, "exited": 1}, true },
 		EngineUp:   func() bool { return true },
 		Reconnects: func() uint64 { return 2 },
-		Enforce:    func() (int, bool, int, int) { return 4, true, 1, 0 },
+		Enforce:    func() (int, bool, int, int, bool) { return 4, true, 1, 0, true },
 		Followers:  func() int { return 3 },
+		Leading:    func() bool { return true },
 	}
 }
 
@@ -75,6 +76,7 @@ func TestScrape(t *testing.T) {
 		"dockman_enforce_enabled 1",
 		"dockman_enforce_backoff_containers 1",
 		"dockman_logs_followers 3",
+		"dockman_leader 1",
 		"dockman_logs_lines_total 2",
 		"dockman_logs_bytes_total 40",
 		`dockman_logs_errors_total{kind="write"} 1`,

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Lock is an exclusive lock on a file, held by this process until Unlock
@@ -36,6 +37,28 @@ func TryLock(path string) (*Lock, error) {
 	_ = f.Truncate(0)
 	_, _ = f.WriteAt([]byte(fmt.Sprintf("%d\n", os.Getpid())), 0)
 	return &Lock{f: f}, nil
+}
+
+// probeRetry and probeRetries bound how long TryLockFor waits out a
+// holder that is only looking: a dockman that asks whether another one
+// holds a lock takes it for a moment and lets it go.
+const (
+	probeRetry   = 20 * time.Millisecond
+	probeRetries = 5
+)
+
+// TryLockFor is TryLock for a process that means to keep the lock: it
+// tries again a few times over about 100 ms before it believes another
+// process holds it, since another dockman's status check may hold it for a
+// moment (see Controller.Status). It never waits longer.
+func TryLockFor(path string) (*Lock, error) {
+	for i := 0; ; i++ {
+		l, err := TryLock(path)
+		if !errors.Is(err, ErrLocked) || i == probeRetries {
+			return l, err
+		}
+		time.Sleep(probeRetry)
+	}
 }
 
 // LockedError is TryLock's error when another process holds the lock.

@@ -8,6 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -110,4 +113,29 @@ func buildLogGen(goBin string) ([]byte, error) {
 		return nil, err
 	}
 	return os.ReadFile(out)
+}
+
+// loggenFileLine is one of loggen's stdout lines as the log keeper writes
+// it: "<timestamp> stdout F loggen out <seq>".
+var loggenFileLine = regexp.MustCompile(` stdout F loggen out (\d+)$`)
+
+// CheckLogGenFile checks that a log file's content holds loggen's stdout
+// lines 1 to n, each once and in order, and nothing else: none lost, none
+// written twice.
+func CheckLogGenFile(t testing.TB, content string, n int) {
+	t.Helper()
+	next := 1
+	for _, l := range strings.Split(strings.TrimSuffix(content, "\n"), "\n") {
+		m := loggenFileLine.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("unexpected line %q", l)
+		}
+		if k, _ := strconv.Atoi(m[1]); k != next {
+			t.Fatalf("line %d where %d was due: lost or written twice", k, next)
+		}
+		next++
+	}
+	if next != n+1 {
+		t.Fatalf("%d lines, want %d", next-1, n)
+	}
 }
