@@ -117,7 +117,8 @@ func (f *fixture) env(extra ...string) []string {
 
 // override writes a compose file that adds the test's label to the agent's
 // container, so that the agent is inside its own scope: enforcement must
-// leave it alone because it is itself, not because it is out of scope.
+// leave it alone as itself and as labelled dockman.enforce=ignore, not
+// merely because it is out of scope.
 func (f *fixture) override() string {
 	p := f.file("override.yaml")
 	body := fmt.Sprintf("version: \"3.8\"\nservices:\n  agent:\n    labels:\n      %s: %q\n", testenv.LabelKey, f.label)
