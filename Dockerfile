@@ -19,6 +19,11 @@ LABEL org.opencontainers.image.title="dockman" \
 
 COPY bin/dockman-static /dockman
 
+# Enforcement never touches a dockman agent's container, whichever agent
+# enforces: during a start-first upgrade the old agent must not remove the
+# new one as an intruder, nor the new one start the old one again.
+LABEL dockman.enforce="ignore"
+
 # The deployment mounts the token file here (a compose or Swarm secret, a
 # Kubernetes Secret); the API listens on :8080, which needs a token.
 ENV DOCKMAN_API_TOKEN_FILE=/run/secrets/dockman-api-token

@@ -13,9 +13,11 @@ run: build
 	./$(BIN)
 
 # Unit and integration tests; integration tests need a Docker engine (they
-# skip without one, and fail without one when CI is set).
+# skip without one, and fail without one when CI is set). Then the
+# Kubernetes manifests, in their own module.
 test:
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory test-deploy-manifests
 
 # Tests that stop and start dockerd itself (root; the engine must have been
 # started by hand or by .ci/run): run on their own, after `make test`.
@@ -75,7 +77,7 @@ clean-engine:
 	-docker volume ls -q -f label=dockman.test | xargs -r docker volume rm -f
 	-docker rmi dockman-test/busybox dockman-test/loggen 2>/dev/null
 
-# ---- monitoring branch: the status API's benchmark (bench/api_test.go) ----
+# ---- the status API's benchmark (bench/api_test.go) ----
 .PHONY: bench-api
 
 # The agent's GET /containers under 200 clients for 30 s (wrk, loopback)
@@ -85,9 +87,8 @@ clean-engine:
 # API_SECONDS, API_CONNS, API_CONTAINERS shrink it (see the file).
 bench-api: build
 	DOCKMAN_BENCH_BIN=$${DOCKMAN_BENCH_BIN:-$(CURDIR)/$(BIN)} $(GO) test -run '^$$' -bench '^BenchmarkAPI$$' -benchtime 1x -count 1 -timeout 30m ./bench/
-# ---- end of the monitoring branch's block ----
 
-# --- shipping (owned by the deployment work: Dockerfile, deploy/, docs/deployment.md) ---
+# ---- shipping: the image and the deployments (Dockerfile, deploy/, docs/deployment.md) ----
 # `static`: the binary with no libc (CGO_ENABLED=0), for the FROM scratch image.
 # `image`: dockman:$(VERSION) and dockman:latest from ./Dockerfile; the build
 # context is the static binary alone (.dockerignore), no registry is needed.
