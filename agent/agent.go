@@ -73,17 +73,18 @@ func New(m *manager.Manager, cfg Config) (*Agent, error) {
 	r := runner.New(m, runner.Options{Log: log})
 
 	// The keeper and the controller hear every event from the start (their
-	// handlers only queue), but run only while this agent leads.
+	// handlers only queue), but run only while this agent leads. No one
+	// reads notices here: each part logs what a person would be told.
 	var keeper *logtail.Keeper
 	var led []runner.Part
 	if !cfg.NoLogs {
 		keeper = logtail.New(m, logtail.Options{Dir: cfg.LogDir, MaxSize: cfg.MaxSize, MaxFiles: cfg.MaxFiles,
-			Log: log, Notify: r.Notify, Observer: mx.Logs()})
+			Log: log, Observer: mx.Logs()})
 		r.Watcher().Subscribe("logs", keeper.Handle)
 		led = append(led, keeper)
 	}
 	ctl := enforce.NewController(m, enforce.Options{StateDir: cfg.StateDir, Scope: cfg.Scope, StopTimeout: cfg.StopTimeout,
-		Self: cfg.Self, Log: log, Notify: r.Notify, Observer: mx.Enforce()})
+		Self: cfg.Self, Log: log, Observer: mx.Enforce()})
 	r.Watcher().Subscribe("enforce", ctl.Handle)
 	led = append(led, ctl)
 
@@ -93,8 +94,15 @@ func New(m *manager.Manager, cfg Config) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, log: log, host: m.Host(), r: r,
 		lead: newLeader(filepath.Join(cfg.StateDir, LockFile), others, led, log)}
-	if cfg.Enforce {
-		a.lead.then = func(ctx context.Context) { enforceOn(ctx, ctl, log) }
+	a.lead.then = func(ctx context.Context) {
+		if cfg.Enforce {
+			enforceOn(ctx, ctl, log)
+		}
+		// The Watcher's first resync may have come before this agent led,
+		// while no enforcer ran to hear it: ask for another, so that what
+		// changed while no agent ran (an intruder started, a container
+		// stopped) is seen now, not at the next event or periodic resync.
+		r.Watcher().Resync()
 	}
 	src := Sources(r, keeper, ctl)
 	src.Leading = a.lead.Leading

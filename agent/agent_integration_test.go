@@ -340,3 +340,30 @@ func TestWaitsForAShell(t *testing.T) {
 	shell.Unlock()
 	waitFor(t, "the agent to lead once the directory is free", a.Leading)
 }
+
+// TestResumeSeesWhatCameMeanwhile stops an enforcing agent, starts an
+// intruder while none runs, and starts an agent again on the same state
+// directory: it resumes enforcement and removes the intruder at once, not
+// at its next event. (The Watcher's first resync may come before the
+// agent leads: it asks for another when it takes the lead.)
+func TestResumeSeesWhatCameMeanwhile(t *testing.T) {
+	c := testenv.Client(t)
+	key, label := testenv.Label(t, c)
+	testenv.RunContainer(t, c, label, testenv.Name("kept"), "sleep", "600")
+	dir := t.TempDir()
+	scope := enforce.Scope{key: label}
+	first := startAgent(t, agent.Config{StateDir: dir, Scope: scope, Enforce: true, NoLogs: true})
+	waitFor(t, "the first agent to enforce", func() bool {
+		_, body := get(t, first, "GET", "/enforce", "")
+		var e api.Enforce
+		return json.Unmarshal(body, &e) == nil && e.Here && e.SnapshotSize == 1
+	})
+	first.Stop()
+	intruder := testenv.RunContainer(t, c, label, testenv.Name("meanwhile"), "sleep", "600")
+
+	startAgent(t, agent.Config{StateDir: dir, Scope: scope, NoLogs: true})
+	waitFor(t, "the intruder started while no agent ran to be removed", func() bool {
+		_, err := c.ContainerInspect(context.Background(), intruder, client.ContainerInspectOptions{})
+		return err != nil && strings.Contains(err.Error(), "No such container")
+	})
+}

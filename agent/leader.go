@@ -33,8 +33,8 @@ type leader struct {
 	others []string
 	parts  []runner.Part
 	log    *slog.Logger
-	// then runs once the parts have started (--enforce turns enforcement
-	// on).
+	// then runs once the parts have started: --enforce turns enforcement
+	// on, and a resync is asked for.
 	then func(ctx context.Context)
 
 	mu      sync.Mutex
