@@ -359,14 +359,8 @@ func TestImages(t *testing.T) {
 				t.Errorf("images -q line %q is not a short ID", l)
 			}
 		}
-		if seen := map[string]bool{}; true {
-			for _, l := range ls {
-				if seen[l] {
-					t.Errorf("images -q lists %s twice", l)
-				}
-				seen[l] = true
-			}
-		}
+		// An image with two tags is listed twice, as `docker images -q`
+		// lists it (one line per tag): no check of uniqueness here.
 	})
 
 	t.Run("json", func(t *testing.T) {
