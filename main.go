@@ -92,7 +92,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		// A script edits the snapshot and the on/off state, and leaves the
 		// enforcing to the shell or agent that runs on the state directory.
-		ctl := enforce.NewController(mgr, enforce.Options{StateDir: stateDir, Scope: scope, StopTimeout: stopTimeout})
+		ctl := enforce.NewController(mgr, enforce.Options{StateDir: stateDir, Scope: scope, StopTimeout: stopTimeout, Self: enforce.DetectSelf()})
 		sh := shell.New(mgr, shell.Options{Out: stdout, Err: stderr, ColorOut: colorOut, ColorErr: colorErr,
 			LogFiles: func() ([]logtail.FileStatus, error) { return logtail.ReadDir(logDir) }, Enforce: ctl})
 		return runScript(sh, in, stderr)

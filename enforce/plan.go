@@ -106,6 +106,10 @@ func Plan(snap *Snapshot, live Live) []Action {
 		}
 		if why := exempt(c, live.Self); why != "" {
 			plan = append(plan, Action{KindLeave, name, c.ID, why})
+		} else if c.State == container.StateRemoving {
+			// Someone removes it already: archiving it would fail
+			// (its logs cannot be read any more) and gain nothing.
+			plan = append(plan, Action{KindLeave, name, c.ID, "not in the snapshot, and being removed already"})
 		} else {
 			plan = append(plan, Action{KindRemove, name, c.ID, fmt.Sprintf("not in the snapshot (%s)", c.State)})
 		}

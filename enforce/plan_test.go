@@ -41,6 +41,7 @@ func TestPlan(t *testing.T) {
 		Containers: []container.Summary{
 			ctr("abababababab", "leaving", container.StateRemoving),
 			ctr("cdcdcdcdcdcd", "husk", container.StateDead),
+			ctr("efefefefefef", "going", container.StateRemoving),
 			ctr("aaaaaaaaaaaa", "web", container.StateRunning),
 			ctr("bbbbbbbbbbbb", "db", container.StateExited),
 			ctr("cccccccccccc", "cache", container.StatePaused),
@@ -58,7 +59,7 @@ func TestPlan(t *testing.T) {
 	want := []string{
 		"start db", "unpause cache", "recreate gone", "leave ignored", "remove intruder",
 		"leave me", "remove queue", "recreate queue", "leave swarmtask", "leave web", "leave k8s_pod",
-		"leave leaving", "recreate husk",
+		"leave leaving", "recreate husk", "leave going",
 	}
 	slices.Sort(want)
 	sorted := slices.Clone(got)
