@@ -757,7 +757,7 @@ func TestNaiveHandler(t *testing.T) {
 	})
 	fake := httptest.NewServer(engine)
 	defer fake.Close()
-	c, err := client.New(client.WithHost("tcp://"+fake.Listener.Addr().String()), client.WithAPIVersionNegotiation())
+	c, err := client.New(client.WithHost("tcp://" + fake.Listener.Addr().String()))
 	if err != nil {
 		t.Fatal(err)
 	}
