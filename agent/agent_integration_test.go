@@ -344,8 +344,8 @@ func TestWaitsForAShell(t *testing.T) {
 // TestResumeSeesWhatCameMeanwhile stops an enforcing agent, starts an
 // intruder while none runs, and starts an agent again on the same state
 // directory: it resumes enforcement and removes the intruder at once, not
-// at its next event. (The Watcher's first resync may come before the
-// agent leads: it asks for another when it takes the lead.)
+// at its next event, although the Watcher's first resync came before it
+// led (it asks for another when it takes the lead).
 func TestResumeSeesWhatCameMeanwhile(t *testing.T) {
 	c := testenv.Client(t)
 	key, label := testenv.Label(t, c)
@@ -361,7 +361,17 @@ func TestResumeSeesWhatCameMeanwhile(t *testing.T) {
 	first.Stop()
 	intruder := testenv.RunContainer(t, c, label, testenv.Name("meanwhile"), "sleep", "600")
 
-	startAgent(t, agent.Config{StateDir: dir, Scope: scope, NoLogs: true})
+	// Another process holds enforcement's lock until the agent has
+	// connected (and so had its first resync): it leads only after that,
+	// as an agent does when the one before it stops late.
+	held, err := durable.TryLock(filepath.Join(dir, enforce.LockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := startAgent(t, agent.Config{StateDir: dir, Scope: scope, NoLogs: true})
+	waitFor(t, "the agent to be ready", func() bool { code, _ := get(t, second, "GET", "/readyz", ""); return code == 200 })
+	held.Unlock()
+	waitFor(t, "the agent to lead", second.Leading)
 	waitFor(t, "the intruder started while no agent ran to be removed", func() bool {
 		_, err := c.ContainerInspect(context.Background(), intruder, client.ContainerInspectOptions{})
 		return err != nil && strings.Contains(err.Error(), "No such container")

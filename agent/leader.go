@@ -66,32 +66,16 @@ func (l *leader) Start(ctx context.Context) error {
 
 func (l *leader) run(ctx context.Context) {
 	defer close(l.done)
-	told := ""
+	told := "" // what the log last said this agent waits for
 	for {
-		lk, err := l.tryLock()
-		if err == nil {
-			if other, pid := l.othersHeld(); other == "" {
-				l.lock = lk
-				break
-			} else {
-				lk.Unlock()
-				if told != other {
-					l.log.Warn("another dockman keeps this directory (a shell?): waiting for it to end", "lock", other, "pid", pid)
-					told = other
-				}
-			}
+		lk, why, attrs := l.take()
+		if lk != nil {
+			l.lock = lk
+			break
 		}
-		var held *durable.LockedError
-		switch {
-		case err == nil:
-		case errors.As(err, &held):
-			if told != "held" {
-				l.log.Info("another agent leads on this state directory: waiting to take over", "pid", held.Pid, "lock", l.path)
-				told = "held"
-			}
-		case told != err.Error():
-			l.log.Error("cannot take the state directory's lock: retrying", "lock", l.path, "err", err)
-			told = err.Error()
+		if why != told {
+			l.log.Info(why, attrs...)
+			told = why
 		}
 		t := time.NewTimer(retryLock)
 		select {
@@ -119,26 +103,29 @@ func (l *leader) run(ctx context.Context) {
 	}
 }
 
-func (l *leader) tryLock() (*durable.Lock, error) {
+// take takes the agent lock if it is free and the parts' own locks are
+// free too; otherwise it says what the agent waits for, for the log.
+func (l *leader) take() (*durable.Lock, string, []any) {
 	if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
-		return nil, err
+		return nil, "cannot create the state directory: retrying", []any{"err", err}
 	}
-	return durable.TryLock(l.path)
-}
-
-// othersHeld returns the first of the parts' own locks that another
-// process holds, and its pid; "" when all are free. Each is taken and let
-// go at once (the parts take them for good when they start).
-func (l *leader) othersHeld() (string, string) {
+	lk, err := durable.TryLock(l.path)
+	var held *durable.LockedError
+	switch {
+	case errors.As(err, &held):
+		return nil, "another agent leads on this state directory: waiting to take over", []any{"pid", held.Pid, "lock", l.path}
+	case err != nil:
+		return nil, "cannot take the state directory's lock: retrying", []any{"lock", l.path, "err", err}
+	}
 	for _, path := range l.others {
-		lk, err := durable.TryLock(path)
-		var held *durable.LockedError
+		other, err := durable.TryLock(path)
 		if errors.As(err, &held) {
-			return path, held.Pid
+			lk.Unlock()
+			return nil, "another dockman (a shell?) keeps " + path + ": waiting for it to end", []any{"pid", held.Pid}
 		}
-		lk.Unlock()
+		other.Unlock() // free (or not there yet): the part takes it for good
 	}
-	return "", ""
+	return lk, "", nil
 }
 
 // Leading reports whether this agent holds the state directory.
