@@ -1,11 +1,14 @@
 package logtail_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/moby/moby/client"
 
 	"github.com/dockman/dockman/internal/testenv"
 	"github.com/dockman/dockman/logtail"
@@ -93,6 +96,27 @@ func TestUnwritableDirectoryRetried(t *testing.T) {
 	}
 	waitNotice(t, k, "writing to "+dir+" again")
 	waitGrows(t, dir, id, 10<<10)
+	stopContainer(t, c, id)
+	waitSame(t, c, dir, id, false)
+}
+
+// A container whose file could not be written and that is removed while
+// the disk is full does not hold back "writing again": it will never
+// write, so once the other containers write again, the notice comes.
+func TestFullDiskRemovedContainerForgotten(t *testing.T) {
+	c := testenv.Client(t)
+	_, label := testenv.Label(t, c)
+	dir := t.TempDir()
+	mountTmpfs(t, dir, "256k")
+	k := startKeeper(t, dir, logtail.Options{})
+	doomed := testenv.RunContainer(t, c, label, testenv.Name("logs-doomed"), "sh", "-c", counter)
+	waitNotice(t, k, "cannot write to "+dir)
+	if _, err := c.ContainerRemove(context.Background(), doomed, client.ContainerRemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	resizeTmpfs(t, dir, "64m")
+	id := testenv.RunContainer(t, c, label, testenv.Name("logs-after"), "sh", "-c", "echo one line; exec sleep 600")
+	waitNotice(t, k, "writing to "+dir+" again")
 	stopContainer(t, c, id)
 	waitSame(t, c, dir, id, false)
 }

@@ -388,14 +388,18 @@ func (k *Keeper) gone(id string) {
 	}
 	c = k.get(id)
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.following || c.removed {
+		c.mu.Unlock()
 		return
 	}
 	c.removed, c.state, c.reason = true, StateRemoved, ""
 	k.cur.update(id, func(cur *cursor) { cur.Removed = true })
 	k.wrote()
 	k.log.Debug("container removed: log kept", "id", shortID(id), "name", c.name)
+	c.mu.Unlock()
+	// A removed container writes no more: a failure to write its file
+	// must not hold back "writing again" for the directory for ever.
+	k.clearFailing(id)
 }
 
 // setName renames the container's files when its name changed (here or
